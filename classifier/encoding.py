@@ -1,0 +1,144 @@
+"""Turn segmented articles into encoder windows, and windows into tensors.
+
+Training and inference both go through here, so the model always sees the same layout:
+
+    document window:  [CLS] headline [SEP] sentence sentence ... [SEP]      (topic + summary heads)
+    pair window:      [CLS] claim [SEP] sentence sentence ... [SEP]         (stance head)
+
+Sentences are packed whole into a window until it is full; the next window starts with the next sentence,
+so no sentence is ever cut, except one that alone is longer than a window (it is split, and reported).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+import torch
+
+
+@dataclasses.dataclass
+class Window:
+    """One encoder input. `token_sentence[i]` is the window-local sentence of token i, or -1."""
+
+    input_ids: list[int]
+    token_type_ids: list[int]
+    token_sentence: list[int]
+    sentence_ids: list[int]  # article-level index of each window-local sentence
+
+
+@dataclasses.dataclass
+class Windows:
+    windows: list[Window]
+    split_sentences: int  # sentences too long for one window that had to be split
+
+
+def tokenize_sentences(tokenizer, sentences: Sequence[str]) -> list[list[int]]:
+    if not sentences:
+        return []
+    return tokenizer(list(sentences), add_special_tokens=False)["input_ids"]
+
+
+def pack_windows(
+    tokenizer,
+    prefix: str | None,
+    sentence_tokens: Sequence[list[int]],
+    max_length: int,
+    max_prefix_tokens: int,
+    pair: bool,
+    max_windows: int | None = None,
+) -> Windows:
+    """Pack sentences (already tokenized) after a prefix (headline or claim) into windows.
+
+    `pair=True` marks the body as segment B (token_type 1), as the stance head expects.
+    `max_windows` stops early (training reads only the first windows); None reads the whole article.
+    """
+    cls_id, sep_id = tokenizer.cls_token_id, tokenizer.sep_token_id
+    head = [cls_id]
+    if prefix:
+        prefix_ids = tokenizer(prefix, add_special_tokens=False)["input_ids"][:max_prefix_tokens]
+        head = [cls_id, *prefix_ids, sep_id]
+    body_type = 1 if pair else 0
+    budget = max_length - len(head) - 1  # room for body tokens between the head and the final [SEP]
+    if budget < 8:
+        raise ValueError(f"max_length {max_length} leaves no room for the article after the prefix")
+
+    # Split sentences longer than a whole window into pieces that fit (the only cut we ever make).
+    pieces: list[tuple[int, list[int]]] = []
+    split = 0
+    for index, tokens in enumerate(sentence_tokens):
+        if len(tokens) > budget:
+            split += 1
+            pieces.extend((index, tokens[i : i + budget]) for i in range(0, len(tokens), budget))
+        elif tokens:
+            pieces.append((index, tokens))
+
+    windows: list[Window] = []
+    current: list[tuple[int, list[int]]] = []
+    used = 0
+
+    def flush() -> None:
+        ids = list(head)
+        types = [0] * len(head)
+        owner = [-1] * len(head)
+        sentence_ids: list[int] = []
+        for local, (index, tokens) in enumerate(current):
+            ids.extend(tokens)
+            types.extend([body_type] * len(tokens))
+            owner.extend([local] * len(tokens))
+            sentence_ids.append(index)
+        ids.append(sep_id)
+        types.append(body_type if current else 0)
+        owner.append(-1)
+        windows.append(Window(ids, types, owner, sentence_ids))
+
+    for piece in pieces:
+        if used + len(piece[1]) > budget and current:
+            flush()
+            if max_windows is not None and len(windows) >= max_windows:
+                return Windows(windows, split)
+            current, used = [], 0
+        current.append(piece)
+        used += len(piece[1])
+    if current or not windows:
+        flush()
+    return Windows(windows, split)
+
+
+def collate_documents(windows: Sequence[Window], pad_id: int) -> dict[str, torch.Tensor]:
+    """Pad document windows into the tensors `PresslensModel.encode_documents` takes."""
+    length = max(len(w.input_ids) for w in windows)
+    n_sent = max(1, max(len(w.sentence_ids) for w in windows))
+    batch = len(windows)
+    input_ids = torch.full((batch, length), pad_id, dtype=torch.long)
+    attention_mask = torch.zeros((batch, length), dtype=torch.long)
+    sentence_index = torch.full((batch, length), -1, dtype=torch.long)
+    sentence_position = torch.full((batch, n_sent), -1, dtype=torch.long)
+    for row, w in enumerate(windows):
+        n = len(w.input_ids)
+        input_ids[row, :n] = torch.tensor(w.input_ids)
+        attention_mask[row, :n] = 1
+        sentence_index[row, :n] = torch.tensor(w.token_sentence)
+        if w.sentence_ids:
+            sentence_position[row, : len(w.sentence_ids)] = torch.tensor(w.sentence_ids)
+    return {
+        "input_ids": input_ids,
+        "attention_mask": attention_mask,
+        "sentence_index": sentence_index,
+        "sentence_position": sentence_position,
+    }
+
+
+def collate_pairs(windows: Sequence[Window], pad_id: int) -> dict[str, torch.Tensor]:
+    """Pad pair windows into the tensors `PresslensModel.classify_pairs` takes."""
+    length = max(len(w.input_ids) for w in windows)
+    batch = len(windows)
+    input_ids = torch.full((batch, length), pad_id, dtype=torch.long)
+    attention_mask = torch.zeros((batch, length), dtype=torch.long)
+    token_type_ids = torch.zeros((batch, length), dtype=torch.long)
+    for row, w in enumerate(windows):
+        n = len(w.input_ids)
+        input_ids[row, :n] = torch.tensor(w.input_ids)
+        attention_mask[row, :n] = 1
+        token_type_ids[row, :n] = torch.tensor(w.token_type_ids)
+    return {"input_ids": input_ids, "attention_mask": attention_mask, "token_type_ids": token_type_ids}

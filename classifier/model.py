@@ -1,0 +1,232 @@
+"""The presslens network: one MiniLM (BERT) encoder with three heads, and its checkpoint format.
+
+    model = PresslensModel.from_pretrained("path/to/checkpoint")
+    topic_logits, sentence_logits = model.encode_documents(**document_batch)
+    stance_logits, token_weights = model.classify_pairs(**pair_batch)
+
+A checkpoint is a directory (design.md): `config.json` (this module's `PresslensConfig`), `model.safetensors`
+(no pickle), the tokenizer files and a `README.md` model card. Label names live only in the config.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+from transformers import BertConfig, BertModel
+
+from .errors import ModelLoadError
+
+FORMAT_VERSION = 1
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "model.safetensors"
+HEADS = ("topic", "stance", "summary")
+
+
+@dataclasses.dataclass
+class PresslensConfig:
+    """Everything needed to rebuild the network, plus what inference needs to read its output."""
+
+    encoder: dict[str, Any]
+    topic_labels: list[str]
+    stance_labels: list[str]
+    max_length: int = 512  # tokens per encoder window, special tokens included
+    max_title_tokens: int = 48  # the headline is cut to this inside a document window
+    max_claim_tokens: int = 64  # a claim is cut to this inside a pair window
+    max_sentence_positions: int = 64  # sentence index embedding; later sentences share the last one
+    temperatures: dict[str, float] = dataclasses.field(
+        default_factory=lambda: {head: 1.0 for head in HEADS}
+    )
+    name: str = "presslens"
+    version: str = "0.0.0"
+    training: dict[str, Any] = dataclasses.field(default_factory=dict)
+    format_version: int = FORMAT_VERSION
+
+    def __post_init__(self) -> None:
+        for head, labels in (("topic", self.topic_labels), ("stance", self.stance_labels)):
+            if not labels or len(set(labels)) != len(labels):
+                raise ValueError(f"{head} labels must be a non-empty list of distinct names, got {labels!r}")
+        if self.max_length > self.encoder.get("max_position_embeddings", 512):
+            raise ValueError("max_length cannot exceed the encoder's max_position_embeddings")
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The on-disk form: label maps written as `id2label` per head, as transformers does."""
+        data = dataclasses.asdict(self)
+        topic, stance = data.pop("topic_labels"), data.pop("stance_labels")
+        data["heads"] = {
+            "topic": {"id2label": {str(i): name for i, name in enumerate(topic)}},
+            "stance": {"id2label": {str(i): name for i, name in enumerate(stance)}},
+            "summary": {"output": "per-sentence probability of belonging in the summary"},
+        }
+        data["model_type"] = "presslens"
+        return data
+
+    @classmethod
+    def from_json_dict(cls, data: dict[str, Any], source: str = "config") -> "PresslensConfig":
+        data = dict(data)
+        if data.pop("model_type", None) != "presslens":
+            raise ModelLoadError(f"{source}: not a presslens config (model_type is not 'presslens')")
+        version = data.get("format_version")
+        if version != FORMAT_VERSION:
+            raise ModelLoadError(
+                f"{source}: checkpoint format_version {version!r}, this presslens reads {FORMAT_VERSION}; "
+                "retrain or convert the checkpoint with a matching presslens version"
+            )
+        heads = data.pop("heads", None) or {}
+        try:
+            labels = {
+                head: _labels_from_id2label(heads[head]["id2label"]) for head in ("topic", "stance")
+            }
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelLoadError(
+                f"{source}: heads.topic.id2label and heads.stance.id2label are required label maps "
+                f"(problem: {exc!r})"
+            ) from exc
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ModelLoadError(f"{source}: unknown config fields {sorted(unknown)}")
+        try:
+            return cls(topic_labels=labels["topic"], stance_labels=labels["stance"], **data)
+        except (TypeError, ValueError) as exc:
+            raise ModelLoadError(f"{source}: invalid config: {exc}") from exc
+
+
+def _labels_from_id2label(id2label: dict[str, str]) -> list[str]:
+    ids = sorted(int(i) for i in id2label)
+    if ids != list(range(len(ids))):
+        raise ValueError(f"label ids must be 0..n-1, got {ids}")
+    return [id2label[str(i)] for i in ids]
+
+
+class PresslensModel(nn.Module):
+    """MiniLM encoder + topic head (document), stance head (claim/body pair), summary head (sentences)."""
+
+    def __init__(self, config: PresslensConfig) -> None:
+        super().__init__()
+        self.config = config
+        bert_config = BertConfig(**config.encoder)
+        self.encoder = BertModel(bert_config, add_pooling_layer=False)
+        hidden = bert_config.hidden_size
+        dropout = bert_config.hidden_dropout_prob
+        self.dropout = nn.Dropout(dropout)
+        self.topic_head = nn.Linear(hidden, len(config.topic_labels))
+        # Stance pools the body with learned attention; the weights double as the evidence for the decision.
+        self.stance_attention = nn.Linear(hidden, 1)
+        self.stance_head = nn.Linear(2 * hidden, len(config.stance_labels))
+        # Where a sentence sits in the article matters for news summaries (the lead), across windows too.
+        self.sentence_position = nn.Embedding(config.max_sentence_positions, hidden)
+        nn.init.zeros_(self.sentence_position.weight)
+        self.summary_head = nn.Sequential(
+            nn.Linear(hidden, hidden), nn.GELU(), nn.Dropout(dropout), nn.Linear(hidden, 1)
+        )
+
+    # -- forward passes -------------------------------------------------------------------------------
+    def encode_documents(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        sentence_index: torch.Tensor,
+        sentence_position: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """One pass over document windows -> (topic logits [B, C], sentence logits [B, S]).
+
+        `sentence_index` [B, T] gives for each token the window-local sentence it belongs to, -1 for the
+        headline and special tokens; `sentence_position` [B, S] gives each local sentence's index in the
+        whole article (padding: -1). S = sentence_position.shape[1].
+        """
+        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+        pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+        topic_logits = self.topic_head(self.dropout(pooled))
+
+        n_sent = sentence_position.shape[1]
+        slots = torch.arange(n_sent, device=input_ids.device)
+        membership = (sentence_index.unsqueeze(1) == slots.view(1, -1, 1)).to(hidden.dtype)  # [B, S, T]
+        sentence_vectors = membership @ hidden / membership.sum(-1, keepdim=True).clamp(min=1.0)
+        position = sentence_position.clamp(min=0, max=self.config.max_sentence_positions - 1)
+        sentence_vectors = sentence_vectors + self.sentence_position(position).to(hidden.dtype)
+        sentence_logits = self.summary_head(self.dropout(sentence_vectors)).squeeze(-1)
+        sentence_logits = sentence_logits.masked_fill(sentence_position < 0, float("-inf"))
+        return topic_logits, sentence_logits
+
+    def classify_pairs(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        token_type_ids: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """One pass over (claim, body window) pairs -> (stance logits [B, K], body token weights [B, T]).
+
+        The weights are the attention the stance head paid to each body token (they sum to 1 per row);
+        summed per sentence they say which sentences drove the decision.
+        """
+        hidden = self.encoder(
+            input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+        ).last_hidden_state
+        body = (token_type_ids == 1) & (attention_mask == 1)
+        scores = self.stance_attention(hidden).squeeze(-1).float()
+        scores = scores.masked_fill(~body, float("-inf"))
+        weights = torch.softmax(scores, dim=-1).nan_to_num(0.0)  # a pair with no body tokens: all zero
+        body_vector = (weights.unsqueeze(-1).to(hidden.dtype) * hidden).sum(1)
+        features = torch.cat([hidden[:, 0], body_vector], dim=-1)
+        return self.stance_head(self.dropout(features)), weights
+
+    # -- checkpoints ----------------------------------------------------------------------------------
+    def save_pretrained(self, directory: str | Path, dtype: torch.dtype | None = None) -> None:
+        """Write config.json and model.safetensors (optionally cast, e.g. to float16 for shipping)."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        state = {
+            name: (t.detach().to(dtype) if dtype is not None and t.is_floating_point() else t.detach())
+            .contiguous()
+            .cpu()
+            for name, t in self.state_dict().items()
+        }
+        save_file(state, str(directory / WEIGHTS_FILE), metadata={"format": "pt"})
+        (directory / CONFIG_FILE).write_text(
+            json.dumps(self.config.to_json_dict(), indent=2, sort_keys=True) + "\n", encoding="utf-8"
+        )
+
+    @classmethod
+    def from_pretrained(cls, directory: str | Path) -> "PresslensModel":
+        """Load a checkpoint directory; weights come back as float32 whatever they were saved as."""
+        config = load_config(directory)
+        weights_path = Path(directory) / WEIGHTS_FILE
+        if not weights_path.is_file():
+            raise ModelLoadError(f"{weights_path}: missing; a presslens checkpoint needs {WEIGHTS_FILE}")
+        try:
+            state = load_file(str(weights_path))
+        except Exception as exc:  # safetensors raises several types for a corrupt file
+            raise ModelLoadError(f"{weights_path}: not a readable safetensors file ({exc})") from exc
+        model = cls(config)
+        state = {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
+        missing, unexpected = model.load_state_dict(state, strict=False)
+        if missing or unexpected:
+            raise ModelLoadError(
+                f"{weights_path}: weights do not match config.json "
+                f"(missing {sorted(missing)[:5]}, unexpected {sorted(unexpected)[:5]})"
+            )
+        model.eval()
+        return model
+
+
+def load_config(directory: str | Path) -> PresslensConfig:
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise ModelLoadError(f"{directory}: no such checkpoint directory")
+    path = directory / CONFIG_FILE
+    if not path.is_file():
+        raise ModelLoadError(f"{path}: missing; a presslens checkpoint needs {CONFIG_FILE}")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelLoadError(f"{path}: not valid JSON ({exc})") from exc
+    if not isinstance(data, dict):
+        raise ModelLoadError(f"{path}: expected a JSON object")
+    return PresslensConfig.from_json_dict(data, source=str(path))

@@ -1,0 +1,106 @@
+"""What `Analyzer.analyze` returns: frozen dataclasses whose `to_dict()` is the output contract of design.md.
+
+One return type whatever the flags: a switched-off task is `None` here and its key is absent in `to_dict()`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+
+@dataclasses.dataclass(frozen=True)
+class Sentence:
+    """A sentence of the article: its index in the article's sentence list, its text, and a score."""
+
+    index: int
+    text: str
+    score: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"index": self.index, "text": self.text}
+        if self.score is not None:
+            data["score"] = round(self.score, 4)
+        return data
+
+
+@dataclasses.dataclass(frozen=True)
+class Topic:
+    label: str
+    score: float
+    scores: dict[str, float]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"label": self.label, "score": round(self.score, 4), "scores": _rounded(self.scores)}
+
+
+@dataclasses.dataclass(frozen=True)
+class Stance:
+    target: str
+    label: str
+    score: float
+    scores: dict[str, float]
+    evidence: tuple[Sentence, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "label": self.label,
+            "score": round(self.score, 4),
+            "scores": _rounded(self.scores),
+            "evidence": [{"index": s.index, "text": s.text} for s in self.evidence],
+        }
+
+
+@dataclasses.dataclass(frozen=True)
+class Summary:
+    sentences: tuple[Sentence, ...]  # in article order
+
+    @property
+    def text(self) -> str:
+        return " ".join(s.text for s in self.sentences)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "sentences": [s.to_dict() for s in self.sentences]}
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    version: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "version": self.version}
+
+
+@dataclasses.dataclass(frozen=True)
+class Analysis:
+    """The analysis of one article."""
+
+    model: ModelInfo
+    sentences: tuple[str, ...]  # the cleaned article's sentences; indices in results point here
+    title: str | None = None
+    id: str | None = None
+    topic: Topic | None = None
+    stances: tuple[Stance, ...] | None = None
+    summary: Summary | None = None
+    warnings: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The output contract (design.md). Keys of switched-off tasks are absent."""
+        data: dict[str, Any] = {}
+        if self.id is not None:
+            data["id"] = self.id
+        if self.topic is not None:
+            data["topic"] = self.topic.to_dict()
+        if self.stances is not None:
+            data["stances"] = [s.to_dict() for s in self.stances]
+        if self.summary is not None:
+            data["summary"] = self.summary.to_dict()
+        data["warnings"] = list(self.warnings)
+        data["model"] = self.model.to_dict()
+        return data
+
+
+def _rounded(scores: dict[str, float]) -> dict[str, float]:
+    return {label: round(value, 4) for label, value in scores.items()}
