@@ -1,0 +1,432 @@
+"""The one inference object: load a checkpoint once, analyze one article or a stream of them.
+
+    from classifier import Analyzer
+    analyzer = Analyzer.from_pretrained()              # the default model shipped in the package
+    result = analyzer.analyze(text, title="Headline")  # -> Analysis; result.to_dict() is the contract
+    for result in analyzer.analyze_many(records):      # lazy: batched, length-sorted, input order kept
+        ...
+
+Three steps, as in a transformers Pipeline: prepare (clean, segment, validate) -> forward (windows sorted by
+length, batched, under torch.inference_mode) -> postprocess (probabilities, summary, evidence).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .encoding import Window, collate_documents, collate_pairs, pack_windows, tokenize_sentences
+from .errors import InputError, ModelLoadError
+from .model import PresslensConfig, PresslensModel
+from .postprocess import average, best, probabilities, select_summary, sigmoid, top_sentences
+from .results import Analysis, ModelInfo, Sentence, Stance, Summary, Topic
+from .text import clean_article, normalize_line
+
+TASKS = ("topic", "stance", "summary")
+EVIDENCE_SENTENCES = 2
+PRECISIONS = ("auto", "fp32", "bf16")
+DEFAULT_MODEL_DIR = Path(__file__).parent / "default_model"
+_INPUT_FIELDS = ("text", "title", "targets", "id")
+
+
+@dataclasses.dataclass(frozen=True)
+class ArticleInput:
+    """One article as given: text (plain, HTML or bytes), optional headline, claims and id."""
+
+    text: str | bytes
+    title: str | None = None
+    targets: tuple[str, ...] = ()
+    id: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class PreparedArticle:
+    """An article cleaned, segmented and validated: ready for the model."""
+
+    id: str | None
+    title: str | None
+    sentences: tuple[str, ...]
+    targets: tuple[str, ...]  # the stance targets: the given claims, else the title, else none
+    warnings: tuple[str, ...]
+
+
+class Analyzer:
+    """A loaded checkpoint plus its tokenizer. Thread-compatible for reading; one per process is enough."""
+
+    def __init__(self, model: PresslensModel, tokenizer: Any, *, batch_size: int = 16, precision: str = "auto"):
+        if batch_size < 1:
+            raise InputError(f"batch_size must be at least 1, got {batch_size}")
+        if precision not in PRECISIONS:
+            raise InputError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+        self.model = model.eval()
+        self.tokenizer = tokenizer
+        self.batch_size = batch_size
+        self.precision = _resolve_precision(precision)
+
+    @classmethod
+    def from_pretrained(
+        cls, path: str | Path | None = None, *, batch_size: int = 16, precision: str = "auto"
+    ) -> "Analyzer":
+        """Load a checkpoint directory; None means the default model shipped inside the package."""
+        if path is None:
+            path = DEFAULT_MODEL_DIR
+            if not (path / "config.json").is_file():
+                raise ModelLoadError(
+                    f"no default model is installed ({path} does not exist yet): pass a checkpoint "
+                    "directory (`--model PATH`, or Analyzer.from_pretrained(PATH)) or train one with "
+                    "`presslens-train`"
+                )
+        path = Path(path)
+        model = PresslensModel.from_pretrained(path)
+        tokenizer = _load_tokenizer(path)
+        return cls(model, tokenizer, batch_size=batch_size, precision=precision)
+
+    # -- what the model knows -------------------------------------------------------------------------
+    @property
+    def config(self) -> PresslensConfig:
+        return self.model.config
+
+    @property
+    def labels(self) -> dict[str, list[str]]:
+        return {"topic": list(self.config.topic_labels), "stance": list(self.config.stance_labels)}
+
+    @property
+    def model_info(self) -> ModelInfo:
+        return ModelInfo(name=self.config.name, version=self.config.version)
+
+    # -- preprocess -----------------------------------------------------------------------------------
+    def prepare(self, article: ArticleInput | Mapping[str, Any] | str | bytes) -> PreparedArticle:
+        """Clean, segment and validate one article; InputError says what is wrong with it."""
+        if isinstance(article, PreparedArticle):
+            return article
+        item = _as_input(article)
+        cleaned = clean_article(item.text, item.title)
+        targets = item.targets or ((cleaned.title,) if cleaned.title else ())
+        return PreparedArticle(
+            id=item.id,
+            title=cleaned.title,
+            sentences=cleaned.sentences,
+            targets=targets,
+            warnings=cleaned.warnings,
+        )
+
+    # -- analyze --------------------------------------------------------------------------------------
+    def analyze(
+        self,
+        article: str | bytes | ArticleInput | PreparedArticle | Mapping[str, Any],
+        *,
+        title: str | None = None,
+        targets: Sequence[str] | str | None = None,
+        id: str | None = None,
+        tasks: Iterable[str] | None = None,
+        summary_sentences: int = 3,
+    ) -> Analysis:
+        """Analyze one article. Keyword arguments override the same fields of an ArticleInput."""
+        if isinstance(article, (str, bytes, bytearray)):
+            article = ArticleInput(text=article)
+        overrides = {"title": title, "targets": targets, "id": id}
+        overrides = {key: value for key, value in overrides.items() if value is not None}
+        if overrides:
+            if isinstance(article, ArticleInput):
+                article = dataclasses.replace(article, **overrides)
+            elif isinstance(article, Mapping):
+                article = {**article, **overrides}
+            else:
+                raise InputError("title/targets/id cannot override an already prepared article")
+        return next(self.analyze_many([article], tasks=tasks, summary_sentences=summary_sentences))
+
+    def analyze_many(
+        self,
+        articles: Iterable[ArticleInput | PreparedArticle | Mapping[str, Any] | str | bytes],
+        *,
+        tasks: Iterable[str] | None = None,
+        summary_sentences: int = 3,
+        batch_size: int | None = None,
+    ) -> Iterator[Analysis]:
+        """Analyze a stream lazily: `batch_size` articles are read at a time and results come in input order.
+
+        A bad article raises InputError (naming its position) after the results before it were yielded;
+        call `prepare` first to report bad records and go on instead.
+        """
+        wanted = _check_tasks(tasks)
+        if isinstance(summary_sentences, bool) or not isinstance(summary_sentences, int) or summary_sentences < 1:
+            raise InputError(f"summary_sentences must be an integer >= 1, got {summary_sentences!r}")
+        size = self.batch_size if batch_size is None else batch_size
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise InputError(f"batch_size must be an integer >= 1, got {size!r}")
+        return self._stream(iter(articles), wanted, summary_sentences, size)
+
+    def _stream(self, articles: Iterator, tasks: frozenset[str], k: int, size: int) -> Iterator[Analysis]:
+        position = 0
+        while True:
+            chunk: list[PreparedArticle] = []
+            error: InputError | None = None
+            for raw in itertools.islice(articles, size):
+                try:
+                    chunk.append(self.prepare(raw))
+                except InputError as exc:
+                    error = InputError(f"article {position + len(chunk)} (0-based): {exc}")
+                    break
+            if chunk:
+                yield from self._analyze_chunk(chunk, tasks, k, size)
+                position += len(chunk)
+            if error is not None:
+                raise error
+            if len(chunk) < size:
+                return
+
+    # -- forward + postprocess ------------------------------------------------------------------------
+    def _analyze_chunk(
+        self, chunk: list[PreparedArticle], tasks: frozenset[str], k: int, size: int
+    ) -> list[Analysis]:
+        config = self.config
+        tokens = _tokenize_chunk(self.tokenizer, chunk)
+        warnings = [list(article.warnings) for article in chunk]
+        documents_wanted = bool(tasks & {"topic", "summary"})
+
+        doc_windows: list[list[Window]] = [[] for _ in chunk]
+        if documents_wanted:
+            for i, article in enumerate(chunk):
+                self._note_cut(article.title, config.max_title_tokens, "headline", warnings[i])
+                packed = pack_windows(
+                    self.tokenizer, article.title, tokens[i], config.max_length, config.max_title_tokens,
+                    pair=False, max_windows=None if "summary" in tasks else 1,
+                )
+                doc_windows[i] = packed.windows
+                _note_windows(len(packed.windows), packed.split_sentences, config.max_length, warnings[i])
+        pair_windows: list[list[list[Window]]] = [[] for _ in chunk]
+        if "stance" in tasks:
+            for i, article in enumerate(chunk):
+                for target in article.targets:
+                    self._note_cut(target, config.max_claim_tokens, "claim", warnings[i])
+                    packed = pack_windows(
+                        self.tokenizer, target, tokens[i], config.max_length, config.max_claim_tokens, pair=True
+                    )
+                    pair_windows[i].append(packed.windows)
+                    if not documents_wanted:
+                        _note_windows(len(packed.windows), packed.split_sentences, config.max_length, warnings[i])
+                if not article.targets:
+                    warnings[i].append("no claim and no headline: stance skipped")
+
+        doc_outputs = self._run(
+            [w for windows in doc_windows for w in windows], self._forward_documents, size
+        )
+        pair_outputs = self._run(
+            [w for per_target in pair_windows for windows in per_target for w in windows],
+            self._forward_pairs,
+            size,
+        )
+
+        results = []
+        doc_iter, pair_iter = iter(doc_outputs), iter(pair_outputs)
+        for i, article in enumerate(chunk):
+            docs = [(w, next(doc_iter)) for w in doc_windows[i]]
+            topic = self._topic(docs) if "topic" in tasks else None
+            summary = self._summary(article, docs, k) if "summary" in tasks else None
+            stances = None
+            if "stance" in tasks:
+                stances = tuple(
+                    self._stance(article, target, [(w, next(pair_iter)) for w in windows])
+                    for target, windows in zip(article.targets, pair_windows[i])
+                )
+            results.append(
+                Analysis(
+                    model=self.model_info,
+                    sentences=article.sentences,
+                    title=article.title,
+                    id=article.id,
+                    topic=topic,
+                    stances=stances,
+                    summary=summary,
+                    warnings=tuple(_unique(warnings[i])),
+                )
+            )
+        return results
+
+    def _run(self, windows: list[Window], forward, size: int) -> list[tuple[Any, Any]]:
+        """Run windows longest first in batches of `size`; outputs come back in the windows' order."""
+        outputs: list[Any] = [None] * len(windows)
+        order = sorted(range(len(windows)), key=lambda i: -len(windows[i].input_ids))
+        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.precision == "bf16"):
+            for start in range(0, len(order), size):
+                batch = order[start : start + size]
+                for i, output in zip(batch, forward([windows[i] for i in batch])):
+                    outputs[i] = output
+        return outputs
+
+    def _forward_documents(self, windows: list[Window]) -> list[tuple[list[float], list[float]]]:
+        batch = collate_documents(windows, self.tokenizer.pad_token_id)
+        topic_logits, sentence_logits = self.model.encode_documents(**batch)
+        topic_logits, sentence_logits = topic_logits.float().tolist(), sentence_logits.float().tolist()
+        return [(topic_logits[row], sentence_logits[row][: len(w.sentence_ids)]) for row, w in enumerate(windows)]
+
+    def _forward_pairs(self, windows: list[Window]) -> list[tuple[list[float], list[float]]]:
+        batch = collate_pairs(windows, self.tokenizer.pad_token_id)
+        stance_logits, weights = self.model.classify_pairs(**batch)
+        stance_logits, weights = stance_logits.float().tolist(), weights.float().tolist()
+        return [(stance_logits[row], weights[row][: len(w.input_ids)]) for row, w in enumerate(windows)]
+
+    def _topic(self, docs: list[tuple[Window, Any]]) -> Topic:
+        topic_logits, _ = docs[0][1]  # headline + lead: what the topic head was trained on
+        scores = probabilities(topic_logits, self.config.topic_labels, self._temperature("topic"))
+        label, score = best(scores)
+        return Topic(label=label, score=score, scores=scores)
+
+    def _summary(self, article: PreparedArticle, docs: list[tuple[Window, Any]], k: int) -> Summary:
+        scores = [0.0] * len(article.sentences)  # a sentence with no tokens never reaches the model
+        temperature = self._temperature("summary")
+        for window, (_, sentence_logits) in docs:
+            for index, logit in zip(window.sentence_ids, sentence_logits):
+                scores[index] = max(scores[index], sigmoid(logit, temperature))  # split sentence: its best part
+        picked = select_summary(scores, article.sentences, k)
+        return Summary(tuple(Sentence(i, article.sentences[i], scores[i]) for i in picked))
+
+    def _stance(self, article: PreparedArticle, target: str, pairs: list[tuple[Window, Any]]) -> Stance:
+        temperature = self._temperature("stance")
+        labels = self.config.stance_labels
+        scores = average([probabilities(logits, labels, temperature) for _, (logits, _) in pairs])
+        mass = [0.0] * len(article.sentences)
+        share = 1.0 / len(pairs)  # each window counts as much in total, however many windows there are
+        for window, (_, weights) in pairs:
+            for local, weight in zip(window.token_sentence, weights):
+                if local >= 0:
+                    mass[window.sentence_ids[local]] += weight * share
+        evidence = top_sentences(mass, EVIDENCE_SENTENCES)
+        label, score = best(scores)
+        return Stance(
+            target=target,
+            label=label,
+            score=score,
+            scores=scores,
+            evidence=tuple(Sentence(i, article.sentences[i]) for i in evidence),
+        )
+
+    def _temperature(self, head: str) -> float:
+        value = float(self.config.temperatures.get(head, 1.0))
+        return value if value > 0 else 1.0
+
+    def _note_cut(self, text: str | None, limit: int, what: str, warnings: list[str]) -> None:
+        if text and len(self.tokenizer(text, add_special_tokens=False)["input_ids"]) > limit:
+            warnings.append(f'{what} cut to its first {limit} tokens for the model: "{_short(text)}"')
+
+
+# -- helpers --------------------------------------------------------------------------------------------
+def _as_input(article: Any) -> ArticleInput:
+    if isinstance(article, (str, bytes, bytearray)):
+        article = ArticleInput(text=bytes(article) if isinstance(article, bytearray) else article)
+    elif isinstance(article, Mapping):
+        unknown = sorted(str(key) for key in article if key not in _INPUT_FIELDS)
+        if unknown:
+            raise InputError(f"unknown article fields {unknown}; an article has {', '.join(_INPUT_FIELDS)}")
+        if article.get("text") is None:
+            raise InputError("the article has no 'text' field; give the article's text")
+        article = ArticleInput(
+            text=article["text"], title=article.get("title"), targets=article.get("targets") or (), id=article.get("id")
+        )
+    elif not isinstance(article, ArticleInput):
+        raise InputError(
+            f"an article must be text, bytes, a dict or an ArticleInput, got {type(article).__name__}"
+        )
+    if not isinstance(article.text, (str, bytes)):
+        raise InputError(f"article text must be a string (or bytes), got {type(article.text).__name__}")
+    if article.title is not None and not isinstance(article.title, str):
+        raise InputError(f"title must be a string, got {type(article.title).__name__}")
+    return dataclasses.replace(article, targets=_check_targets(article.targets), id=_check_id(article.id))
+
+
+def _check_targets(targets: Any) -> tuple[str, ...]:
+    if targets is None:
+        return ()
+    if isinstance(targets, str):
+        targets = (targets,)
+    if not isinstance(targets, (list, tuple)):
+        raise InputError(f"targets must be a string or a list of strings, got {type(targets).__name__}")
+    checked = []
+    for target in targets:
+        if not isinstance(target, str):
+            raise InputError(f"every target (claim) must be a string, got {type(target).__name__}: {target!r}")
+        target = normalize_line(target)
+        if target:  # an empty claim (an empty CSV cell) means no claim
+            checked.append(target)
+    return tuple(checked)
+
+
+def _check_id(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise InputError(f"id must be a string or an integer, got {type(value).__name__}")
+    return str(value)
+
+
+def _check_tasks(tasks: Iterable[str] | None) -> frozenset[str]:
+    if tasks is None:
+        return frozenset(TASKS)
+    if isinstance(tasks, str):
+        tasks = [part.strip() for part in tasks.split(",") if part.strip()]
+    wanted = frozenset(tasks)
+    unknown = sorted(str(task) for task in wanted - set(TASKS))
+    if unknown or not wanted:
+        found = f"unknown tasks {unknown}" if unknown else "no task"
+        raise InputError(f"{found}; choose any of {', '.join(TASKS)}")
+    return wanted
+
+
+def _tokenize_chunk(tokenizer: Any, chunk: list[PreparedArticle]) -> list[list[list[int]]]:
+    """Tokenize every sentence of the chunk in one call (the fast tokenizer batches it natively)."""
+    flat = [sentence for article in chunk for sentence in article.sentences]
+    ids = tokenize_sentences(tokenizer, flat)
+    out, start = [], 0
+    for article in chunk:
+        out.append(ids[start : start + len(article.sentences)])
+        start += len(article.sentences)
+    return out
+
+
+def _note_windows(count: int, split: int, max_length: int, warnings: list[str]) -> None:
+    if count > 1:
+        warnings.append(f"read in {count} windows of up to {max_length} tokens")
+    if split:
+        warnings.append("a sentence longer than one window was split")
+
+
+def _load_tokenizer(path: Path) -> Any:
+    from transformers import AutoTokenizer  # deferred: importing transformers is slow
+    from transformers.utils import logging as hf_logging
+
+    # AutoTokenizer peeks at config.json and warns that model_type "presslens" is not a transformers model;
+    # that is expected here, so keep the user's console quiet while loading.
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    try:
+        return AutoTokenizer.from_pretrained(str(path))
+    except Exception as exc:  # transformers raises OSError, ValueError, ... for missing or bad files
+        raise ModelLoadError(
+            f"{path}: cannot load the tokenizer ({exc}); a presslens checkpoint needs its tokenizer files "
+            "(tokenizer.json / vocab.txt, tokenizer_config.json) beside config.json"
+        ) from exc
+    finally:
+        hf_logging.set_verbosity(verbosity)
+
+
+def _resolve_precision(precision: str) -> str:
+    """'auto' -> bf16 only where the CPU computes bf16 natively (AVX512-BF16 or AMX); else fp32."""
+    if precision != "auto":
+        return precision
+    cpu = torch.cpu
+    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    native = any(getattr(cpu, name, lambda: False)() for name in checks)
+    return "bf16" if native else "fp32"
+
+
+def _unique(items: list[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."

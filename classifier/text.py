@@ -1,0 +1,313 @@
+"""Article cleaning: raw web text (plain, HTML or bytes) in, a headline and clean sentences out.
+
+    article = clean_article(open("page.html", "rb").read())
+    article.title, article.sentences, article.warnings
+
+Steps: decode bytes -> HTML to text -> unicode/whitespace normalisation -> headline -> boilerplate lines out
+-> stray spacing fixed -> sentences (paragraph breaks are always sentence boundaries). Everything removed
+is reported in `warnings`, so nothing disappears silently.
+"""
+
+from __future__ import annotations
+
+import codecs
+import dataclasses
+import re
+import unicodedata
+
+import pysbd
+
+from .errors import InputError
+from .html import headline_from_page_title, html_to_text, looks_like_html
+
+HEADLINE_MAX_WORDS = 25
+# A line that ends like a sentence is not a headline (headlines end bare, or with ? ! or a quote).
+_SENTENCE_END = re.compile(r"[.,;:]$")
+_TERMINAL = re.compile(r"[.!?\u2026][\"'\u201d\u2019)\]]*$")
+
+# Boilerplate lines. Each pattern must match the whole (short) line, so real sentences that merely start
+# with "Watch" or "Follow" survive: generic words need a colon, phrases need to be the line's opening.
+_BOILERPLATE = re.compile(
+    r"""^(?:
+        (?:more|related|latest|top|trending|recommended|popular|other|breaking)\s+
+            (?:news|stories|articles|reads?|coverage|content|links?|videos?|headlines)\b.*
+      | (?:related|see\ also|also\ read|read\ also|also\ see|watch|video|photos?|images?|gallery|
+           listen|sponsored|promoted|advertisement|ad|tags?|topics?|filed\ under|source|credit|
+           image\ (?:copyright|caption)|photo\ credit|copyright)\s*[:|>\u00bb\u2013\u2014-].*
+      | (?:read|see|continue|click|tap|scroll)\s+(?:more|here|on|to\ (?:read|continue|see)|below)\b.*
+      | (?:continue\ reading|story\ continues\ below|article\ continues\ below)\b.*
+      | you\ (?:may|might)\ also\ (?:like|be\ interested)\b.*
+      | (?:share|tweet|e-?mail|print|save|pin|comment)(?:\ (?:this|the)\ (?:article|story|page|post))?
+           (?:\ (?:on|via|with)\ .*)?
+      | (?:follow|like|join)\ (?:us|me|@\S+)\b.*
+      | (?:subscribe|sign\ up|register|log\ ?in|download\ (?:our|the)\ app)\b.*
+      | (?:advertisement|advertising|sponsored\ content|ad\ feedback|skip\ (?:to\ content|ad)|loading\.*)
+      | (?:all\ rights\ reserved|\(?c\)?\ ?\d{4}|\u00a9).*
+      | (?:facebook|twitter|x|linkedin|whatsapp|pinterest|reddit|email|e-mail|telegram|copy\ link|
+           messenger|print|share|comments?)(?:\s*[|/,\u00b7\u2022]?\s*(?:facebook|twitter|x|linkedin|
+           whatsapp|pinterest|reddit|email|e-mail|telegram|copy\ link|messenger|print|share|comments?))*
+    )[\s.!:]*$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_COOKIE = re.compile(r"\bcookies?\b.*\b(?:use|accept|consent|polic|settings|agree)|\b(?:accept|manage)\b.*\bcookies?\b", re.I)
+BOILERPLATE_MAX_WORDS = 25
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u2060\ufeff\u00ad]")
+_ODD_SPACES = re.compile(r"[\t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
+_MULTI_SPACE = re.compile(r" {2,}")
+# `USA -backed`: a space before a hyphen glued to a lower-case word is a stray space in a compound
+# ("pro- and anti-war" has the space after the hyphen and is left alone; "10 -5" has a digit).
+_STRAY_HYPHEN = re.compile(r"(?<=\w) +-(?=[a-z])")
+_SPACE_BEFORE_PUNCT = re.compile(r"(?<=\w) +([,;:!?%])(?=\s|$)|(?<=[a-z]) +(\.)(?=\s|$)")
+_SPACE_IN_BRACKETS = re.compile(r"([(\[]) +| +([)\]])")
+# A reference/footnote number glued after a sentence's last word ("in Khusham.2"), at a paragraph end or
+# before the next sentence; a lower-case letter before the dot keeps "U.S.2" or "3.5" out of it.
+_GLUED_FOOTNOTE = re.compile(r"(?<=[a-z]{2}[.!?])(\d{1,3})(?=$|\s+[A-Z\"\u201c])", re.MULTILINE)
+
+
+@dataclasses.dataclass(frozen=True)
+class CleanArticle:
+    """A cleaned article: its headline (given or detected), its sentences, and what cleaning did."""
+
+    title: str | None
+    sentences: tuple[str, ...]
+    warnings: tuple[str, ...]
+
+
+def clean_article(raw: str | bytes, title: str | None = None) -> CleanArticle:
+    """Clean one article. Raises InputError when there is no text, or nothing is left after cleaning."""
+    warnings: list[str] = []
+    if isinstance(raw, (bytes, bytearray, memoryview)):
+        text = decode_bytes(bytes(raw), warnings)
+    elif isinstance(raw, str):
+        text = raw
+    else:
+        raise InputError(f"article text must be str or bytes, got {type(raw).__name__}")
+    if title is not None and not isinstance(title, str):
+        raise InputError(f"title must be a string, got {type(title).__name__}")
+    if not text.strip():
+        raise InputError("the article is empty: give the article's text (plain text or HTML)")
+
+    page_title = None
+    if looks_like_html(text):
+        text, page_title, dropped = html_to_text(text)
+        if dropped:
+            parts = ", ".join(f"{count} {name}" for name, count in sorted(dropped.items()))
+            warnings.append(f"removed non-article HTML elements ({parts})")
+
+    text = normalize_text(text)
+    title = normalize_line(title) if title else None
+    lines = text.split("\n")
+
+    if title:
+        lines = _drop_repeated_headline(lines, title, warnings)
+    else:
+        title, lines = _detect_headline(lines)
+        if title is None and page_title:
+            title = normalize_line(headline_from_page_title(page_title) or "") or None
+
+    lines = _remove_boilerplate(lines, warnings)
+    paragraphs = _paragraphs(lines)
+    paragraphs = _drop_repeated_paragraphs(paragraphs, warnings)
+    paragraphs = [_fix_spacing(p, warnings) for p in paragraphs]
+
+    sentences: list[str] = []
+    for paragraph in paragraphs:
+        sentences.extend(s for s in split_sentences(paragraph) if _has_words(s))
+    if not sentences:
+        removed = f" ({'; '.join(warnings)})" if warnings else ""
+        raise InputError(f"nothing is left of the article after cleaning{removed}; give the article's body text")
+    return CleanArticle(title=title or None, sentences=tuple(sentences), warnings=tuple(warnings))
+
+
+# -- decoding -------------------------------------------------------------------------------------------
+def decode_bytes(data: bytes, warnings: list[str]) -> str:
+    """UTF-8; text that is not UTF-8 at all is read as Windows-1252, broken UTF-8 gets replacement marks.
+
+    Why the cp1252 fallback: bytes with no valid multi-byte UTF-8 sequence but some high bytes are almost
+    always a legacy single-byte encoding (browsers read "latin-1" pages as cp1252 too), and decoding them as
+    cp1252 keeps "café" instead of "caf\ufffd". Bytes that hold valid UTF-8 sequences as well as bad ones are
+    damaged UTF-8: cp1252 would turn their good characters into mojibake, so those get U+FFFD instead.
+    """
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    text, bad = _decode_utf8_counting(data)
+    if not _has_multibyte_utf8(text):
+        try:
+            decoded = data.decode("cp1252")
+        except UnicodeDecodeError:
+            pass  # cp1252 leaves five bytes undefined: then it is not cp1252 either
+        else:
+            warnings.append("the text is not valid UTF-8: decoded it as Windows-1252 (cp1252)")
+            return decoded
+    warnings.append(
+        f"the text is not valid UTF-8: {bad} bad byte{'s' if bad != 1 else ''} replaced with \ufffd"
+    )
+    return text
+
+
+def _decode_utf8_counting(data: bytes) -> tuple[str, int]:
+    """Decode UTF-8 with U+FFFD for bad bytes, counting them (linear time: resumes after each error)."""
+    view = memoryview(data)
+    parts: list[str] = []
+    bad = position = 0
+    while position < len(data):
+        try:
+            text, _ = codecs.utf_8_decode(view[position:], "strict", True)
+            parts.append(text)
+            break
+        except UnicodeDecodeError as exc:
+            parts.append(codecs.utf_8_decode(view[position : position + exc.start], "strict", True)[0])
+            parts.append("\ufffd")
+            bad += exc.end - exc.start
+            position += exc.end
+    return "".join(parts), bad
+
+
+def _has_multibyte_utf8(text: str) -> bool:
+    return any(ord(ch) > 0x7F and ch != "\ufffd" for ch in text)
+
+
+# -- normalisation --------------------------------------------------------------------------------------
+def normalize_text(text: str) -> str:
+    """NFC, one kind of line break and space, no control or zero-width characters, trimmed lines."""
+    text = unicodedata.normalize("NFC", text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n\n")
+    text = _CONTROL.sub("", text)
+    text = _ODD_SPACES.sub(" ", text)
+    text = _MULTI_SPACE.sub(" ", text)
+    return "\n".join(line.strip() for line in text.split("\n"))
+
+
+def normalize_line(text: str) -> str:
+    return " ".join(normalize_text(text).split())
+
+
+# -- headline -------------------------------------------------------------------------------------------
+def _detect_headline(lines: list[str]) -> tuple[str | None, list[str]]:
+    """The first line is the headline when it is short, does not end like a sentence and body follows.
+
+    Either a blank line follows it, or the next line starts a new sentence (capital letter, quote or digit)
+    while the first line is short enough not to be the first line of a hard-wrapped paragraph.
+    """
+    first = next((i for i, line in enumerate(lines) if line), None)
+    if first is None:
+        return None, lines
+    candidate = lines[first]
+    words = candidate.split()
+    if len(words) > HEADLINE_MAX_WORDS or _SENTENCE_END.search(candidate) or _BOILERPLATE.match(candidate):
+        return None, lines
+    rest = lines[first + 1 :]
+    if not any(rest):
+        return None, lines  # the only line is the article itself
+    blank_after = not rest[0]
+    if not blank_after:
+        next_line = rest[0]
+        if len(words) > 12 or not re.match(r"[A-Z0-9\"'\u201c\u2018(]", next_line) or candidate.endswith("-"):
+            return None, lines
+    return candidate, rest
+
+
+def _drop_repeated_headline(lines: list[str], title: str, warnings: list[str]) -> list[str]:
+    """A page often repeats the headline as its first line: drop it from the body when it matches."""
+    first = next((i for i, line in enumerate(lines) if line), None)
+    if first is not None and _fold(lines[first]) == _fold(title):
+        warnings.append("removed the headline repeated as the article's first line")
+        return lines[first + 1 :]
+    return lines
+
+
+def _fold(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.casefold()))
+
+
+# -- boilerplate ----------------------------------------------------------------------------------------
+def is_boilerplate(line: str) -> bool:
+    if len(line.split()) > BOILERPLATE_MAX_WORDS:
+        return False
+    return bool(_BOILERPLATE.match(line) or _COOKIE.search(line))
+
+
+def _remove_boilerplate(lines: list[str], warnings: list[str]) -> list[str]:
+    removed = [line for line in lines if line and is_boilerplate(line)]
+    if not removed:
+        return lines
+    examples = ", ".join(f'"{_shorten(line)}"' for line in removed[:2])
+    more = ", ..." if len(removed) > 2 else ""
+    noun = "line" if len(removed) == 1 else "lines"
+    warnings.append(f"removed {len(removed)} boilerplate {noun} ({examples}{more})")
+    return [line for line in lines if not (line and is_boilerplate(line))]
+
+
+def _shorten(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
+
+
+# -- paragraphs -----------------------------------------------------------------------------------------
+def _paragraphs(lines: list[str]) -> list[str]:
+    """Blank lines separate paragraphs. Inside one, a line break ends a sentence when the line ends like
+    one or is a short heading; otherwise it is a hard wrap and the lines are joined."""
+    paragraphs: list[str] = []
+    current: list[str] = []
+
+    def flush() -> None:
+        if current:
+            paragraphs.append(" ".join(current))
+            current.clear()
+
+    for i, line in enumerate(lines):
+        if not line:
+            flush()
+            continue
+        current.append(line)
+        following = lines[i + 1] if i + 1 < len(lines) else ""
+        heading = len(line.split()) <= 8 and re.match(r"[A-Z0-9\"\u201c]", following or "")
+        if _TERMINAL.search(line) or heading:
+            flush()
+    flush()
+    return paragraphs
+
+
+def _drop_repeated_paragraphs(paragraphs: list[str], warnings: list[str]) -> list[str]:
+    seen: set[str] = set()
+    kept: list[str] = []
+    repeated = 0
+    for paragraph in paragraphs:
+        key = _fold(paragraph)
+        if key in seen and len(key.split()) >= 4:
+            repeated += 1
+            continue
+        seen.add(key)
+        kept.append(paragraph)
+    if repeated:
+        warnings.append(f"removed {repeated} repeated paragraph{'s' if repeated != 1 else ''}")
+    return kept
+
+
+def _fix_spacing(paragraph: str, warnings: list[str]) -> str:
+    paragraph = _STRAY_HYPHEN.sub("-", paragraph)
+    paragraph = _SPACE_BEFORE_PUNCT.sub(lambda m: m.group(1) or m.group(2), paragraph)
+    paragraph = _SPACE_IN_BRACKETS.sub(lambda m: m.group(1) or m.group(2), paragraph)
+    footnotes = _GLUED_FOOTNOTE.findall(paragraph)
+    if footnotes:
+        warnings.append(f"removed {len(footnotes)} footnote number{'s' if len(footnotes) != 1 else ''} "
+                        f"glued to a sentence end ({', '.join(footnotes[:3])})")
+        paragraph = _GLUED_FOOTNOTE.sub("", paragraph)
+    return paragraph
+
+
+# -- sentences ------------------------------------------------------------------------------------------
+_SEGMENTER = pysbd.Segmenter(language="en", clean=False)
+
+
+def split_sentences(paragraph: str) -> list[str]:
+    """Sentences of one paragraph (never across paragraphs: a paragraph break always ends a sentence)."""
+    return [s.strip() for s in _SEGMENTER.segment(paragraph) if s.strip()]
+
+
+def _has_words(sentence: str) -> bool:
+    return any(ch.isalnum() for ch in sentence)
