@@ -1,0 +1,474 @@
+"""`presslens batch`: a file of articles in, a file of results out; streaming, ordered, resumable.
+
+    settings = BatchSettings(input="in.csv", output="out.parquet")
+    plan = plan_run(settings, resume=False, overwrite=False)   # cheap checks, before the model loads
+    report = run_batch(plan, Analyzer.from_pretrained(), progress=True)
+
+Records are read lazily, analyzed a chunk at a time (a few model batches, so that length bucketing has
+something to sort) and written in input order: memory stays flat however large the input. A record that
+cannot be analyzed becomes `{"id": ..., "error": "..."}` and the run goes on.
+
+How a run survives SIGKILL (the resume guarantee)
+-------------------------------------------------
+Everything is written first to an append-only journal, `OUTPUT.partial.jsonl` (one JSON line per input
+record, in input order), beside a small state file, `OUTPUT.partial.json`. After each chunk:
+
+1. the chunk's lines are appended to the journal, flushed and fsynced;
+2. the state (records done, journal length in bytes, counts, input fingerprint, options) is written to a
+   temporary file, fsynced and moved over the state file with `os.replace` (atomic).
+
+The state file is the commit record: whatever it says is durably in the journal. Killed anywhere, the
+journal may hold extra lines, or half a line, after the committed length; `--resume` truncates it to the
+committed length and skips exactly `records done` input records, so no record is lost or written twice.
+When the input is exhausted the state is marked finished, the journal is converted to OUTPUT's format
+(`.jsonl`: renamed as is; `.jsonl.gz`, `.csv`, `.parquet`: streamed into `OUTPUT.partial.tmp`, fsynced,
+then renamed onto OUTPUT) and the partial files are removed. OUTPUT therefore only ever appears complete;
+a kill during that last step is finished by `--resume` from the journal, without analysing anything again.
+
+`--resume` refuses an input or options that differ from the interrupted run's (size and SHA-256 of the
+first and last MiB of the input; fields, tasks, summary length, precision, model), since mixing them would
+give a file whose records disagree. OUTPUT '-' streams JSON Lines to stdout (no journal, no resume).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import itertools
+import json
+import os
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from .errors import BatchError, InputError, PresslensError
+from .records import (
+    STDIO, ArticleFields, FieldMap, article_fields, count_records, detect_format, encode_line,
+    read_records, write_table,
+)
+
+STATE_VERSION = 1
+JOURNAL_SUFFIX = ".partial.jsonl"
+STATE_SUFFIX = ".partial.json"
+TEMP_SUFFIX = ".partial.tmp"
+_FINGERPRINT_BYTES = 1 << 20
+_ERROR_EXAMPLES = 3
+
+
+@dataclasses.dataclass(frozen=True)
+class BatchSettings:
+    """What to read, where to write, and how to analyze: everything but the loaded model."""
+
+    input: str
+    output: str
+    fields: FieldMap = FieldMap()
+    tasks: tuple[str, ...] | None = None
+    summary_sentences: int = 3
+    batch_size: int = 16
+    model: str | None = None  # checkpoint directory; None = the default model
+    precision: str = "auto"
+
+    def options(self) -> dict[str, Any]:
+        """The options that shape the output; a resumed run must use the same ones."""
+        return {
+            "fields": dataclasses.asdict(self.fields),
+            "tasks": sorted(self.tasks) if self.tasks else None,
+            "summary_sentences": self.summary_sentences,
+            "precision": self.precision,
+            "model": str(Path(self.model).resolve()) if self.model else None,
+        }
+
+
+@dataclasses.dataclass
+class BatchReport:
+    output: str
+    ok: int = 0  # totals in OUTPUT, including records done by an earlier, interrupted run
+    errors: int = 0
+    skipped: int = 0  # records done by an earlier run and not analyzed again
+    seconds: float = 0.0
+    already_complete: bool = False
+    error_examples: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return self.ok + self.errors
+
+
+@dataclasses.dataclass
+class RunPlan:
+    """The outcome of the checks made before the model loads (see `plan_run`)."""
+
+    settings: BatchSettings
+    state: dict[str, Any] | None = None  # the interrupted run's state when resuming
+    already_complete: bool = False
+
+    @property
+    def journal(self) -> Path:
+        return Path(self.settings.output + JOURNAL_SUFFIX)
+
+    @property
+    def state_file(self) -> Path:
+        return Path(self.settings.output + STATE_SUFFIX)
+
+    @property
+    def temp_output(self) -> Path:
+        return Path(self.settings.output + TEMP_SUFFIX)
+
+
+def partial_files(output: str) -> list[Path]:
+    return [Path(output + suffix) for suffix in (JOURNAL_SUFFIX, STATE_SUFFIX, TEMP_SUFFIX, STATE_SUFFIX + ".tmp")]
+
+
+def plan_run(settings: BatchSettings, *, resume: bool, overwrite: bool) -> RunPlan:
+    """Check the input, the output and any interrupted run; raise `BatchError` saying what to do."""
+    detect_format(settings.input), detect_format(settings.output)  # ValueError for an unknown extension
+    plan = RunPlan(settings)
+    if settings.output == STDIO:
+        return plan
+    output = Path(settings.output)
+    if settings.input != STDIO and output.resolve() == Path(settings.input).resolve():
+        raise BatchError("OUTPUT is the INPUT file; choose another OUTPUT path")
+    if not output.parent.is_dir():
+        raise BatchError(f"the folder of OUTPUT does not exist: {output.parent}; create it first")
+    leftovers = [path for path in partial_files(settings.output) if path.exists()]
+    if overwrite:
+        for path in [output, *leftovers]:
+            path.unlink(missing_ok=True)
+        return plan
+    state = _load_state(plan.state_file) if plan.state_file.exists() else None
+    if not resume:
+        if output.exists():
+            raise BatchError(
+                f"{output} already exists; pass --resume to finish an interrupted run into it, "
+                "--overwrite to replace it, or delete it"
+            )
+        if leftovers:
+            raise BatchError(
+                f"an interrupted run into {output} was found ({', '.join(p.name for p in leftovers)}); "
+                "pass --resume to continue it, or --overwrite to start again"
+            )
+        return plan
+    if settings.input == STDIO:
+        raise BatchError("--resume needs INPUT to be a file: records read from stdin cannot be checked or skipped")
+    if state is None:
+        if output.exists():
+            plan.already_complete = True  # nothing interrupted: a finished earlier run
+        return plan  # a journal without state holds no committed record: start afresh
+    _check_same_run(state, settings)
+    if output.exists() and not state["finished"]:
+        raise BatchError(
+            f"{output} exists next to an unfinished run's files; delete {output} or the "
+            f"{output.name}.partial* files, or pass --overwrite to start again"
+        )
+    plan.state = state
+    return plan
+
+
+def run_batch(plan: RunPlan, analyzer: Any, *, progress: bool = False, commit_every: int | None = None) -> BatchReport:
+    """Analyze every record of the input into the output; returns the counts. Fatal problems raise."""
+    settings, started = plan.settings, time.monotonic()
+    report = BatchReport(output=settings.output, already_complete=plan.already_complete)
+    if plan.already_complete:
+        return report
+    state = plan.state or _new_state(settings)
+    if plan.state is not None:
+        _check_same_model(state, analyzer)
+    state["model"] = _model_identity(analyzer)
+    report.ok, report.errors, report.skipped = state["ok"], state["errors"], state["records_done"]
+    if state["finished"]:
+        _finish(plan)
+        report.seconds = time.monotonic() - started
+        return report
+
+    sink = _StdoutSink() if settings.output == STDIO else _Journal(plan, state)
+    chunk_size = commit_every or max(settings.batch_size * 4, 1)
+    bar = _progress_bar(settings.input, state["records_done"], enabled=progress)
+    try:
+        records = read_records(settings.input, settings.fields, skip=state["records_done"])
+        numbered = zip(itertools.count(state["records_done"]), records)
+        while chunk := list(itertools.islice(numbered, chunk_size)):
+            outputs = _analyze_chunk(chunk, settings, analyzer)
+            for record in outputs:
+                if "error" in record:
+                    report.errors += 1
+                    if len(report.error_examples) < _ERROR_EXAMPLES:
+                        report.error_examples.append((record["id"], record["error"]))
+                else:
+                    report.ok += 1
+            sink.commit(outputs, ok=report.ok, errors=report.errors)
+            bar.update(len(chunk))
+        sink.close(finished=True)
+    except BaseException:
+        sink.close(finished=False)
+        raise
+    finally:
+        bar.close()
+    if settings.output != STDIO:
+        _finish(plan)
+    report.seconds = time.monotonic() - started
+    return report
+
+
+# ------------------------------------------------------------------------------------------ one chunk
+
+
+def _analyze_chunk(chunk: list[tuple[int, Any]], settings: BatchSettings, analyzer: Any) -> list[dict[str, Any]]:
+    """Output records for one chunk of (number, RawRecord), in input order."""
+    from .analyzer import ArticleInput  # deferred: importing the model stack is slow and not needed to plan
+
+    outputs: list[dict[str, Any] | None] = [None] * len(chunk)
+    prepared: list[tuple[int, str, Any, tuple[str, ...]]] = []  # (position, id, PreparedArticle, notes)
+    for position, (number, record) in enumerate(chunk):
+        fields = article_fields(record, settings.fields, number)
+        if not isinstance(fields, ArticleFields):
+            outputs[position] = {"id": fields[0], "error": fields[1]}
+            continue
+        article = ArticleInput(fields.text, title=fields.title, targets=fields.targets, id=fields.id)
+        try:
+            prepared.append((position, fields.id, analyzer.prepare(article), record.notes))
+        except InputError as error:
+            outputs[position] = {"id": fields.id, "error": str(error)}
+    if prepared:
+        positions, ids, articles, notes = zip(*prepared)
+        for position, output, extra in zip(positions, _analyze_prepared(articles, ids, settings, analyzer), notes):
+            if extra and "error" not in output:
+                output["warnings"] = [*extra, *output["warnings"]]
+            outputs[position] = output
+    return outputs  # type: ignore[return-value]
+
+
+def _analyze_prepared(articles: tuple, ids: tuple[str, ...], settings: BatchSettings, analyzer: Any) -> list[dict[str, Any]]:
+    try:
+        return [_result(record_id, a) for record_id, a in zip(ids, _analyze_many(analyzer, articles, settings))]
+    except Exception:
+        pass
+    # Something in the chunk failed: analyze one by one so that only the culprit gets an error record. An
+    # unexpected exception from every article is not about the records: stop the run rather than fill OUTPUT.
+    results, unexpected = [], None
+    for record_id, article in zip(ids, articles):
+        try:
+            results.append(_result(record_id, next(_analyze_many(analyzer, [article], settings))))
+        except PresslensError as error:
+            results.append({"id": record_id, "error": str(error)})
+        except Exception as error:
+            unexpected = unexpected or error
+            results.append({"id": record_id, "error": f"analysis failed: {type(error).__name__}: {error}"})
+    if unexpected is not None and len(results) > 1 and all("error" in result for result in results):
+        raise unexpected
+    return results
+
+
+def _analyze_many(analyzer: Any, articles: Any, settings: BatchSettings) -> Iterator[Any]:
+    return analyzer.analyze_many(
+        list(articles), tasks=settings.tasks, summary_sentences=settings.summary_sentences,
+        batch_size=settings.batch_size,
+    )
+
+
+def _result(record_id: str, analysis: Any) -> dict[str, Any]:
+    data = analysis.to_dict()
+    data.pop("id", None)
+    return {"id": record_id, **data}  # id first, and always present in batch output
+
+
+# -------------------------------------------------------------------------------------- writing, commits
+
+
+class _Journal:
+    """The append-only journal plus its atomically replaced state file (see the module docstring)."""
+
+    def __init__(self, plan: RunPlan, state: dict[str, Any]) -> None:
+        self.plan, self.state = plan, state
+        if plan.state is None:  # a fresh run: state first, so that a journal never exists uncommitted
+            self._write_state()
+            self.stream = open(plan.journal, "wb")
+            return
+        committed = state["journal_bytes"]
+        size = plan.journal.stat().st_size if plan.journal.exists() else 0
+        if size < committed:
+            raise BatchError(
+                f"{plan.journal} is shorter ({size} bytes) than its committed length ({committed}); it was "
+                "changed outside presslens. Pass --overwrite to start again"
+            )
+        self.stream = open(plan.journal, "r+b" if plan.journal.exists() else "wb")
+        self.stream.truncate(committed)  # drop lines written after the last commit (maybe half a line)
+        self.stream.seek(committed)
+
+    def commit(self, records: list[dict[str, Any]], *, ok: int, errors: int) -> None:
+        self.stream.write(b"".join(encode_line(record) for record in records))
+        self.stream.flush()
+        os.fsync(self.stream.fileno())
+        self.state.update(
+            records_done=self.state["records_done"] + len(records), journal_bytes=self.stream.tell(),
+            ok=ok, errors=errors,
+        )
+        self._write_state()
+
+    def close(self, *, finished: bool) -> None:
+        self.stream.close()
+        if finished:
+            self.state["finished"] = True
+            self._write_state()
+
+    def _write_state(self) -> None:
+        _atomic_write(self.plan.state_file, json.dumps(self.state, indent=1).encode())
+
+
+class _StdoutSink:
+    def commit(self, records: list[dict[str, Any]], **_: int) -> None:
+        sys.stdout.buffer.write(b"".join(encode_line(record) for record in records))
+        sys.stdout.buffer.flush()
+
+    def close(self, *, finished: bool) -> None:
+        pass
+
+
+def _finish(plan: RunPlan) -> None:
+    """Turn the finished journal into OUTPUT (atomically) and remove the partial files."""
+    output, fmt = Path(plan.settings.output), detect_format(plan.settings.output)
+    if not output.exists():
+        if fmt == "jsonl":
+            os.replace(plan.journal, output)  # the journal is already the output, byte for byte
+        else:
+            with open(plan.journal, "rb") as journal:
+                if fmt == "jsonl.gz":
+                    _gzip_lines(journal, plan.temp_output)
+                else:
+                    write_table((json.loads(line) for line in journal), str(plan.temp_output), fmt)
+            _fsync_path(plan.temp_output)
+            os.replace(plan.temp_output, output)
+        _fsync_dir(output.parent)
+    for path in partial_files(plan.settings.output):
+        path.unlink(missing_ok=True)
+
+
+def _gzip_lines(journal: Any, target: Path) -> None:
+    import gzip
+    import shutil
+
+    with gzip.open(target, "wb") as compressed:
+        shutil.copyfileobj(journal, compressed, 1 << 20)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    temp = path.with_name(path.name + ".tmp")
+    with open(temp, "wb") as stream:
+        stream.write(data)
+        stream.flush()
+        os.fsync(stream.fileno())
+    os.replace(temp, path)
+    _fsync_dir(path.parent)
+
+
+def _fsync_path(path: Path) -> None:
+    with open(path, "rb") as stream:
+        os.fsync(stream.fileno())
+
+
+def _fsync_dir(folder: Path) -> None:
+    # Makes a rename survive a power cut too; not possible (nor needed) on every platform.
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
+
+
+# ---------------------------------------------------------------------------------------- resume checks
+
+
+def _new_state(settings: BatchSettings) -> dict[str, Any]:
+    return {
+        "presslens_batch_state": STATE_VERSION, "input": _fingerprint(settings.input),
+        "options": settings.options(), "model": None, "records_done": 0, "journal_bytes": 0,
+        "ok": 0, "errors": 0, "finished": False,
+    }
+
+
+def _load_state(path: Path) -> dict[str, Any]:
+    try:
+        state = json.loads(path.read_bytes())
+    except (OSError, ValueError) as error:
+        raise BatchError(f"cannot read the run state {path}: {error}; pass --overwrite to start again") from error
+    if not isinstance(state, dict) or state.get("presslens_batch_state") != STATE_VERSION:
+        raise BatchError(f"{path} is not a run state this presslens understands; pass --overwrite to start again")
+    return state
+
+
+def _fingerprint(path: str) -> dict[str, Any] | None:
+    if path == STDIO:
+        return None
+    try:
+        size = os.path.getsize(path)
+        with open(path, "rb") as stream:
+            head = hashlib.sha256(stream.read(_FINGERPRINT_BYTES)).hexdigest()
+            stream.seek(max(size - _FINGERPRINT_BYTES, 0))
+            tail = hashlib.sha256(stream.read(_FINGERPRINT_BYTES)).hexdigest()
+    except OSError as error:
+        raise BatchError(f"cannot read {path}: {error}") from error
+    return {"path": str(Path(path).resolve()), "size": size, "head_sha256": head, "tail_sha256": tail}
+
+
+def _check_same_run(state: dict[str, Any], settings: BatchSettings) -> None:
+    before, now = state["input"] or {}, _fingerprint(settings.input) or {}
+    if any(before.get(key) != now.get(key) for key in ("size", "head_sha256", "tail_sha256")):
+        raise BatchError(
+            f"INPUT {settings.input} is not the file the interrupted run read ({before.get('path')}, "
+            f"{before.get('size')} bytes); resume with that file, or pass --overwrite to start again"
+        )
+    changed = [
+        f"{key}: was {state['options'].get(key)!r}, now {value!r}"
+        for key, value in settings.options().items()
+        if state["options"].get(key) != value
+    ]
+    if changed:
+        raise BatchError(
+            "--resume needs the options of the interrupted run (" + "; ".join(changed)
+            + "); rerun with those, or pass --overwrite to start again"
+        )
+
+
+def _model_identity(analyzer: Any) -> dict[str, str]:
+    info = analyzer.model_info
+    return {"name": info.name, "version": info.version}
+
+
+def _check_same_model(state: dict[str, Any], analyzer: Any) -> None:
+    if state.get("model") and state["model"] != _model_identity(analyzer):
+        raise BatchError(
+            f"the interrupted run used model {state['model']}, this one loads {_model_identity(analyzer)}; "
+            "resume with the same model, or pass --overwrite to start again"
+        )
+
+
+# ---------------------------------------------------------------------------------------------- progress
+
+
+def _progress_bar(path: str, done: int, *, enabled: bool) -> tqdm:
+    bar = tqdm(
+        initial=done, unit=" records", file=sys.stderr, disable=not enabled, dynamic_ncols=True,
+        smoothing=0.1, desc="analyzing",
+    )
+    if enabled and path != STDIO:
+        # Counting a big JSONL/CSV file takes a moment: do it aside, the bar gets its total (and ETA) later.
+        threading.Thread(target=_set_total, args=(bar, path), daemon=True).start()
+    return bar
+
+
+def _set_total(bar: tqdm, path: str) -> None:
+    try:
+        total = count_records(path)
+    except Exception:  # only the ETA is lost
+        return
+    bar.total = total
+    bar.refresh()

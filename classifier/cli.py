@@ -1,0 +1,315 @@
+"""The `presslens` command line: `analyze` one article, `batch` a file of them.
+
+    presslens analyze article.txt                 # readable report
+    presslens analyze - --json < article.html     # the output contract as JSON
+    presslens batch articles.jsonl results.parquet --resume
+
+Exit codes: 0 done (a batch run with bad records included: they are reported in the output), 1 a fatal
+problem (unreadable input, bad model, output in the way), 2 bad arguments, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import shutil
+import sys
+import textwrap
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from .errors import PresslensError
+
+TASKS = ("topic", "stance", "summary")  # the contract's task keys (design.md); labels come from the model
+
+
+class TaskList(click.ParamType):
+    """A comma-separated subset of the tasks, e.g. 'topic,summary'."""
+
+    name = "TASKS"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> tuple[str, ...]:
+        if isinstance(value, tuple):
+            return value
+        names = [name.strip().lower() for name in str(value).split(",") if name.strip()]
+        unknown = [name for name in names if name not in TASKS]
+        if unknown or not names:
+            self.fail(
+                f"{value!r} is not a list of tasks; give one or more of {', '.join(TASKS)} "
+                "separated by commas, e.g. --tasks topic,summary",
+                param, ctx,
+            )
+        return tuple(name for name in TASKS if name in names)  # contract order, no duplicates
+
+
+def model_options(command: Callable) -> Callable:
+    """The options every analysing command shares."""
+    options = [
+        click.option("--tasks", type=TaskList(), default=",".join(TASKS), show_default=True,
+                     help="Which analyses to run, comma-separated; switched-off tasks are absent from the output."),
+        click.option("--summary-sentences", type=click.IntRange(min=1), default=3, show_default=True,
+                     help="Sentences in the extractive summary."),
+        click.option("--model", "model_path", metavar="PATH", default=None,
+                     help="A presslens checkpoint directory. [default: the model shipped with presslens]"),
+        click.option("--precision", type=click.Choice(["auto", "bf16", "fp32"]), default="auto", show_default=True,
+                     help="Inference precision; 'auto' picks what is fast and safe on this machine."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def fatal_errors(command: Callable) -> Callable:
+    """Turn presslens errors into 'Error: ...' and exit code 1, Ctrl-C into exit code 130."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except PresslensError as error:
+            raise click.ClickException(str(error)) from error
+        except KeyboardInterrupt:
+            click.echo("\ninterrupted", err=True)
+            sys.exit(130)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="presslens", prog_name="presslens")
+def main() -> None:
+    """presslens: topic, stance toward a claim, and an extractive summary of news articles.
+
+    \b
+    presslens analyze article.txt
+    presslens batch articles.jsonl results.parquet
+    presslens COMMAND --help     for the options of a command
+    """
+
+
+# ------------------------------------------------------------------------------------------------ analyze
+
+
+@main.command()
+@click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@click.option("--text", help="The article itself, instead of FILE.")
+@click.option("--title", help="The headline, when it is not the article's first line.")
+@click.option("--target", "targets", multiple=True, metavar="CLAIM",
+              help="A claim to judge the article's stance toward (repeatable). [default: the headline]")
+@model_options
+@click.option("--json", "as_json", is_flag=True, help="Print the output contract as JSON.")
+@fatal_errors
+def analyze(file: str | None, text: str | None, title: str | None, targets: tuple[str, ...],
+            tasks: tuple[str, ...], summary_sentences: int, model_path: str | None, precision: str,
+            as_json: bool) -> None:
+    """Analyze one article: its topic, its stance toward the headline (or each --target), a summary.
+
+    FILE is plain text or HTML, in any encoding (undecodable bytes are replaced, with a warning); '-' or
+    no FILE and no --text reads stdin. The first line is taken as the headline unless --title is given.
+
+    \b
+    Examples:
+      presslens analyze article.txt
+      curl -s https://example.org/story | presslens analyze - --json
+      presslens analyze --text "Rates rise again. The central bank ..." --tasks topic,summary
+      presslens analyze story.html --target "The mayor resigned" --target "Taxes will rise"
+    """
+    if file is not None and text is not None:
+        raise click.UsageError("give either FILE or --text, not both")
+    if any(not claim.strip() for claim in targets):
+        raise click.BadParameter("a claim cannot be empty", param_hint="--target")
+    if targets and "stance" not in tasks:
+        raise click.UsageError("--target needs the stance task; add 'stance' to --tasks")
+    if text is not None:
+        article: str | bytes = text
+    else:
+        if file in (None, "-") and sys.stdin.isatty():
+            raise click.UsageError("no article given: pass FILE, --text TEXT, or pipe the article on stdin")
+        article = _read_article(file)
+
+    analyzer = _load_analyzer(model_path, batch_size=1, precision=precision)
+    analysis = analyzer.analyze(
+        article, title=title, targets=list(targets) or None, tasks=tasks, summary_sentences=summary_sentences
+    )
+    if as_json:
+        click.echo(json.dumps(analysis.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(format_analysis(analysis))
+
+
+def _read_article(file: str | None) -> bytes:
+    if file in (None, "-"):
+        return click.get_binary_stream("stdin").read()
+    try:
+        with open(file, "rb") as stream:  # bytes: the cleaner decodes, replacing what is not UTF-8
+            return stream.read()
+    except OSError as error:
+        raise click.FileError(file, str(error.strerror or error)) from error
+
+
+def _load_analyzer(model_path: str | None, *, batch_size: int, precision: str) -> Any:
+    from .analyzer import Analyzer  # deferred: torch takes seconds to import, --help should not
+
+    return Analyzer.from_pretrained(model_path, batch_size=batch_size, precision=precision)
+
+
+def format_analysis(analysis: Any) -> str:
+    """The human-readable report of one Analysis."""
+    width = min(shutil.get_terminal_size((100, 20)).columns, 100)
+    lines: list[str] = []
+
+    def wrapped(text: str, indent: str = "  ", first: str | None = None) -> None:
+        lines.extend(textwrap.wrap(text, width, initial_indent=first or indent, subsequent_indent=indent) or [indent])
+
+    def heading(text: str) -> str:
+        return click.style(text, bold=True)
+
+    if analysis.title:
+        lines += [heading("Headline: ") + analysis.title, ""]
+    if analysis.topic is not None:
+        lines.append(heading("Topic: ") + f"{analysis.topic.label} ({analysis.topic.score:.2f})")
+        wrapped(_scores(analysis.topic.scores))
+        lines.append("")
+    if analysis.stances is not None:
+        for stance in analysis.stances:
+            lines.append(heading("Stance toward: ") + f"\u201c{stance.target}\u201d")
+            lines.append(f"  {click.style(stance.label, bold=True)} ({stance.score:.2f})   {_scores(stance.scores)}")
+            for sentence in stance.evidence:
+                wrapped(sentence.text, indent="      ", first=f"    [{sentence.index}] ")
+            lines.append("")
+        if not analysis.stances:
+            lines += [heading("Stance: ") + "not judged (no headline and no --target claim)", ""]
+    if analysis.summary is not None:
+        lines.append(heading("Summary:"))
+        for sentence in analysis.summary.sentences:
+            score = f" ({sentence.score:.2f})" if sentence.score is not None else ""
+            wrapped(sentence.text + score, indent="      ", first=f"  [{sentence.index}] ")
+        lines.append("")
+    if analysis.warnings:
+        lines.append(heading("Warnings:"))
+        for warning in analysis.warnings:
+            wrapped(warning, indent="    ", first="  - ")
+        lines.append("")
+    lines.append(heading("Model: ") + f"{analysis.model.name} {analysis.model.version}")
+    return "\n".join(lines)
+
+
+def _scores(scores: dict[str, float]) -> str:
+    ranked = sorted(scores.items(), key=lambda item: -item[1])
+    return "  ".join(f"{label} {score:.2f}" for label, score in ranked)
+
+
+# -------------------------------------------------------------------------------------------------- batch
+
+
+@main.command()
+@click.argument("input_path", metavar="INPUT", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@click.argument("output_path", metavar="OUTPUT", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--text-field", default="text", show_default=True, help="Field (JSON key or column) with the article text.")
+@click.option("--title-field", default="title", show_default=True, help="Field with the headline (optional per record).")
+@click.option("--id-field", default="id", show_default=True, help="Field with the record id (optional per record).")
+@click.option("--target-field", default="targets", show_default=True,
+              help="Field with the claim(s) to judge stance toward: a string, a list of strings, or (CSV) a JSON list.")
+@model_options
+@click.option("--batch-size", type=click.IntRange(min=1), default=16, show_default=True,
+              help="Articles per model forward pass.")
+@click.option("--resume", is_flag=True, help="Continue an interrupted run into OUTPUT (same INPUT and options).")
+@click.option("--overwrite", is_flag=True, help="Replace OUTPUT and any interrupted run's files.")
+@click.option("--progress/--no-progress", default=None,
+              help="Show a progress bar on stderr. [default: when stderr is a terminal]")
+@fatal_errors
+def batch(input_path: str, output_path: str, text_field: str, title_field: str, id_field: str, target_field: str,
+          tasks: tuple[str, ...], summary_sentences: int, model_path: str | None, precision: str, batch_size: int,
+          resume: bool, overwrite: bool, progress: bool | None) -> None:
+    """Analyze every record of INPUT into OUTPUT: one output record per input record, in input order.
+
+    \b
+    Formats by extension, in and out (independently): .jsonl (.ndjson), .jsonl.gz, .csv, .csv.gz,
+    .parquet. INPUT '-' reads JSON Lines from stdin; OUTPUT '-' writes JSON Lines to stdout.
+
+    \b
+    Output records:
+      JSON Lines: the output contract of `presslens analyze --json` with "id" (the input's id field,
+        or the 0-based record number). A record that cannot be analyzed (no text, wrong type, broken
+        JSON line, bad targets) is {"id": ..., "error": "what is wrong"}; the run goes on.
+      CSV / Parquet: one row per record, columns
+        id, error          as above (error empty when the record was analyzed)
+        topic, topic_score            the topic label and its probability
+        stance, stance_score, stance_target
+                                      the first stance (toward the headline unless targets are given)
+        summary                       the summary text
+        stances                       all stances, with scores and evidence, as a JSON list
+        warnings                      JSON list of what the cleaner removed or noticed
+        model_name, model_version     the model that produced the row
+        result                        the full output contract as JSON (lossless)
+
+    \b
+    Interrupted runs (Ctrl-C, a crash, even SIGKILL) are continued with --resume: records already
+    written are kept and skipped, none is lost or written twice. Until the run ends, results go to
+    OUTPUT.partial.jsonl (+ OUTPUT.partial.json); OUTPUT itself appears only when complete.
+
+    \b
+    Examples:
+      presslens batch articles.jsonl results.jsonl
+      presslens batch news.csv results.parquet --text-field body --title-field headline
+      presslens batch big.jsonl.gz out.csv --tasks topic,summary --batch-size 32
+      presslens batch big.jsonl.gz out.csv --tasks topic,summary --batch-size 32 --resume
+    """
+    from .batch import BatchSettings, plan_run, run_batch
+    from .records import FieldMap, detect_format
+
+    for name, path in (("INPUT", input_path), ("OUTPUT", output_path)):
+        try:
+            detect_format(path)
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint=name) from error
+    if resume and overwrite:
+        raise click.UsageError("--resume and --overwrite contradict each other; pass one of them")
+    if output_path == "-" and resume:
+        raise click.UsageError("--resume needs OUTPUT to be a file, not stdout")
+    if input_path == "-" and resume:
+        raise click.UsageError("--resume needs INPUT to be a file: records from stdin cannot be checked or skipped")
+    settings = BatchSettings(
+        input=input_path, output=output_path,
+        fields=FieldMap(text=text_field, title=title_field, id=id_field, targets=target_field),
+        tasks=tasks, summary_sentences=summary_sentences, batch_size=batch_size, model=model_path,
+        precision=precision,
+    )
+    plan = plan_run(settings, resume=resume, overwrite=overwrite)  # before the model: fail in a second
+    if plan.already_complete:
+        click.echo(f"{output_path} is already complete (no interrupted run found); nothing to do. "
+                   "Pass --overwrite to run again.", err=True)
+        return
+    analyzer = _load_analyzer(model_path, batch_size=batch_size, precision=precision)
+    show_progress = sys.stderr.isatty() if progress is None else progress
+    try:
+        report = run_batch(plan, analyzer, progress=show_progress)
+    except KeyboardInterrupt:
+        hint = " Rerun with --resume to continue." if output_path != "-" else ""
+        click.echo(f"\ninterrupted: records written so far are kept.{hint}", err=True)
+        sys.exit(130)
+    click.echo(_batch_summary(report), err=True)
+
+
+def _batch_summary(report: Any) -> str:
+    where = "stdout" if report.output == "-" else report.output
+    new = report.total - report.skipped
+    rate = f", {new / report.seconds:.1f} records/s" if report.seconds > 0 and new else ""
+    text = (f"done: {report.total} records -> {where}: {report.ok} ok, {report.errors} errors, "
+            f"{report.skipped} skipped as already done ({_duration(report.seconds)}{rate})")
+    if report.error_examples:
+        text += "\nerrors (records with an \"error\" field), e.g.:"
+        text += "".join(f"\n  id {record_id}: {message}" for record_id, message in report.error_examples)
+    return text
+
+
+def _duration(seconds: float) -> str:
+    minutes, seconds = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m{seconds:02d}s" if hours else f"{minutes}m{seconds:02d}s" if minutes else f"{seconds}s"
+
+
+if __name__ == "__main__":  # `python -m classifier.cli ...`, as the resume tests run it
+    main(prog_name="presslens")

@@ -1,0 +1,397 @@
+"""Batch records in and out: JSON Lines (optionally gzip), CSV (optionally gzip) and Parquet, streamed.
+
+    for record in read_records("articles.csv", fields=FieldMap()):   # lazily, one record at a time
+        record.fields or record.error
+    fields = article_fields(record, fields, number)                  # -> ArticleFields | error message
+    write_table(journal_records, "results.parquet")                   # flat schema, see TABLE_COLUMNS
+
+Readers never hold more than one record (JSONL, CSV) or one record batch (Parquet) in memory. A record that
+cannot be read (an undecodable JSON line, a line that is not an object, a CSV row with too many fields) is
+yielded as an error, never raised, so a batch run reports it and goes on; only a file that cannot be read at
+all raises `BatchError`. Record numbers count records, not lines: blank JSONL lines are not records.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import gzip
+import io
+import json
+import re
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from .errors import BatchError
+
+FORMATS = ("jsonl", "jsonl.gz", "csv", "csv.gz", "parquet")
+_SUFFIXES = {
+    ".jsonl": "jsonl", ".ndjson": "jsonl", ".jsonl.gz": "jsonl.gz", ".ndjson.gz": "jsonl.gz",
+    ".csv": "csv", ".csv.gz": "csv.gz", ".parquet": "parquet", ".pq": "parquet",
+}
+STDIO = "-"  # INPUT '-' is JSON Lines on stdin, OUTPUT '-' is JSON Lines on stdout
+PARQUET_READ_ROWS = 1024  # rows per Parquet record batch read: bounded memory, amortised decoding
+PARQUET_ROW_GROUP = 10_000  # rows per written Parquet row group
+_CSV_FIELD_LIMIT = 2**31 - 1  # csv's default 128 KiB per field is smaller than a long article
+_SURROGATES = re.compile("[\udc80-\udcff]")
+
+# The flat schema of CSV and Parquet outputs (documented in `presslens batch --help`).
+TABLE_COLUMNS = (
+    "id", "error", "topic", "topic_score", "stance", "stance_score", "stance_target",
+    "summary", "stances", "warnings", "model_name", "model_version", "result",
+)
+_FLOAT_COLUMNS = {"topic_score", "stance_score"}
+
+
+def detect_format(path: str) -> str:
+    """The format named by a file's extension; `ValueError` with the supported list otherwise."""
+    if path == STDIO:
+        return "jsonl"
+    name = Path(path).name.lower()
+    for suffix in sorted(_SUFFIXES, key=len, reverse=True):
+        if name.endswith(suffix):
+            return _SUFFIXES[suffix]
+    raise ValueError(
+        f"cannot tell the format of {path!r} from its extension; use one of "
+        + ", ".join(sorted(_SUFFIXES))
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class FieldMap:
+    """Which input fields (JSON keys or column names) hold each part of an article."""
+
+    text: str = "text"
+    title: str = "title"
+    id: str = "id"
+    targets: str = "targets"
+
+
+@dataclasses.dataclass(frozen=True)
+class RawRecord:
+    """One input record as read: its fields, or why it could not be read; `notes` become output warnings."""
+
+    fields: dict[str, Any] | None
+    error: str | None = None
+    notes: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class ArticleFields:
+    """The parts of an article taken from one record, type-checked."""
+
+    id: str
+    text: str | bytes
+    title: str | None
+    targets: tuple[str, ...]
+
+
+# ----------------------------------------------------------------------------------------------- reading
+
+
+def read_records(path: str, fields: FieldMap, *, skip: int = 0) -> Iterator[RawRecord]:
+    """Yield the records of `path` (format by extension, '-' = JSONL on stdin) after the first `skip`."""
+    fmt = detect_format(path)
+    try:
+        if fmt == "parquet":
+            yield from _read_parquet(path, fields, skip)
+        elif path == STDIO:
+            yield from _read_jsonl(sys.stdin.buffer, skip)
+        elif fmt.startswith("jsonl"):
+            with _open_binary(path) as stream:
+                yield from _read_jsonl(stream, skip)
+        else:
+            with _open_binary(path) as stream:
+                yield from _read_csv(stream, fields, skip, path)
+    except (OSError, EOFError, gzip.BadGzipFile) as error:  # OSError covers gzip/zlib corruption too
+        raise BatchError(f"cannot read {path}: {error}") from error
+
+
+def count_records(path: str) -> int:
+    """How many records `read_records` will yield (for the progress bar's total); reads the file once."""
+    fmt = detect_format(path)
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        return pq.ParquetFile(path).metadata.num_rows
+    with _open_binary(path) as stream:
+        if fmt.startswith("jsonl"):
+            return sum(1 for line in stream if line.strip())
+        text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="")
+        csv.field_size_limit(_CSV_FIELD_LIMIT)
+        return max(sum(1 for row in csv.reader(text) if row) - 1, 0)  # minus the header row
+
+
+def _open_binary(path: str) -> BinaryIO:
+    return gzip.open(path, "rb") if path.lower().endswith(".gz") else open(path, "rb")
+
+
+def _read_jsonl(stream: BinaryIO, skip: int) -> Iterator[RawRecord]:
+    number = 0
+    for line_number, line in enumerate(stream, start=1):
+        if not line.strip():
+            continue  # a blank line is not a record
+        number += 1
+        if number <= skip:
+            continue  # resuming: counted, not parsed
+        yield _parse_json_line(line, line_number)
+
+
+def _parse_json_line(line: bytes, line_number: int) -> RawRecord:
+    notes: tuple[str, ...] = ()
+    if line_number == 1 and line.startswith(b"\xef\xbb\xbf"):
+        line = line[3:]  # a UTF-8 byte-order mark some editors write
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError:
+        # One bad byte should not cost the whole article: decode with replacement and say so.
+        text = line.decode("utf-8", errors="replace")
+        notes = ("input line was not valid UTF-8; undecodable bytes were replaced with U+FFFD",)
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        return RawRecord(None, f"line {line_number} is not valid JSON ({error.msg} at column {error.colno})")
+    if not isinstance(value, dict):
+        kind = _json_kind(value)
+        return RawRecord(None, f"line {line_number} is a JSON {kind}, expected an object like {{\"text\": ...}}")
+    return RawRecord(value, notes=notes)
+
+
+def _read_csv(stream: BinaryIO, fields: FieldMap, skip: int, path: str) -> Iterator[RawRecord]:
+    csv.field_size_limit(_CSV_FIELD_LIMIT)
+    # surrogateescape keeps undecodable bytes recoverable per field, so only the records that hold them
+    # get a warning (errors="replace" would hide which ones).
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
+    reader = csv.reader(text)
+    try:
+        header = next(reader)
+    except StopIteration:
+        return  # an empty file has no records
+    except csv.Error as error:
+        raise BatchError(f"{path}: cannot read the CSV header: {error}") from error
+    header = [_fix_surrogates(name)[0] for name in header]
+    if fields.text not in header:
+        raise BatchError(
+            f"{path} has no column {fields.text!r} (columns: {', '.join(header)}); "
+            "name the text column with --text-field"
+        )
+    number = 0
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:  # the reader goes on with the next line afterwards
+            number += 1
+            if number > skip:
+                yield RawRecord(None, f"CSV row near line {reader.line_num} cannot be parsed: {error}")
+            continue
+        if not row:
+            continue  # csv yields [] for a blank line; not a record
+        number += 1
+        if number <= skip:
+            continue
+        yield _csv_record(header, row, reader.line_num)
+
+
+def _csv_record(header: list[str], row: list[str], line_number: int) -> RawRecord:
+    if len(row) > len(header):
+        return RawRecord(
+            None, f"CSV row ending at line {line_number} has {len(row)} fields, the header has {len(header)}"
+        )
+    values: dict[str, Any] = {}
+    replaced = False
+    for name, value in zip(header, row):
+        values[name], bad = _fix_surrogates(value)
+        replaced = replaced or bad
+    notes = ("input row was not valid UTF-8; undecodable bytes were replaced with U+FFFD",) if replaced else ()
+    return RawRecord(values, notes=notes)
+
+
+def _fix_surrogates(value: str) -> tuple[str, bool]:
+    if not _SURROGATES.search(value):
+        return value, False
+    return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace"), True
+
+
+def _read_parquet(path: str, fields: FieldMap, skip: int) -> Iterator[RawRecord]:
+    import pyarrow.parquet as pq
+
+    try:
+        parquet = pq.ParquetFile(path)
+    except Exception as error:  # pyarrow raises ArrowInvalid & co. for a file that is not Parquet
+        raise BatchError(f"cannot read {path} as Parquet: {error}") from error
+    names = parquet.schema_arrow.names
+    if fields.text not in names:
+        raise BatchError(
+            f"{path} has no column {fields.text!r} (columns: {', '.join(names)}); "
+            "name the text column with --text-field"
+        )
+    wanted = [name for name in dict.fromkeys(dataclasses.astuple(fields)) if name in names]
+    # Skip whole row groups from the footer's row counts, then the rest of the skip inside the first one.
+    groups, to_skip = [], skip
+    for index in range(parquet.num_row_groups):
+        rows = parquet.metadata.row_group(index).num_rows
+        if to_skip >= rows:
+            to_skip -= rows
+        else:
+            groups.append(index)
+    if not groups:
+        return
+    try:
+        for batch in parquet.iter_batches(PARQUET_READ_ROWS, row_groups=groups, columns=wanted):
+            if to_skip:
+                dropped = min(to_skip, batch.num_rows)
+                batch, to_skip = batch.slice(dropped), to_skip - dropped
+            for row in batch.to_pylist():
+                yield RawRecord(row)
+    except OSError:
+        raise
+    except Exception as error:
+        raise BatchError(f"cannot read {path} as Parquet: {error}") from error
+
+
+def _json_kind(value: Any) -> str:
+    return {list: "array", str: "string", bool: "boolean", type(None): "null"}.get(type(value), "number")
+
+
+# --------------------------------------------------------------------------------------- record -> article
+
+
+def article_fields(record: RawRecord, fields: FieldMap, number: int) -> ArticleFields | tuple[str, str]:
+    """The article parts of one record, or `(id, error message)` when the record cannot be analyzed.
+
+    `number` is the 0-based record number: the id of a record without one.
+    """
+    values = record.fields
+    fallback_id = str(number)
+    if values is None:
+        return fallback_id, record.error or "unreadable record"
+    raw_id = values.get(fields.id)
+    if raw_id is None or raw_id == "":
+        record_id = fallback_id
+    elif isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool):
+        record_id = str(raw_id)
+    else:
+        return fallback_id, f"field {fields.id!r} is a {_json_kind(raw_id)}, expected a string or an integer"
+    text = values.get(fields.text)
+    if text is None:
+        present = ", ".join(sorted(map(str, values))) or "none"
+        return record_id, f"no {fields.text!r} field (fields: {present}); name the text field with --text-field"
+    if not isinstance(text, (str, bytes)) or isinstance(text, bool):
+        return record_id, f"field {fields.text!r} is a {_json_kind(text)}, expected a string"
+    if not text.strip():
+        return record_id, f"field {fields.text!r} is empty"
+    title = values.get(fields.title)
+    if title is not None and not isinstance(title, str):
+        return record_id, f"field {fields.title!r} is a {_json_kind(title)}, expected a string"
+    targets = _targets(values.get(fields.targets), fields.targets)
+    if isinstance(targets, str):
+        return record_id, targets
+    return ArticleFields(record_id, text, (title.strip() or None) if title else None, targets)
+
+
+def _targets(value: Any, name: str) -> tuple[str, ...] | str:
+    """Claims from a list of strings, a single string, or a string holding a JSON list (CSV)."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        stripped = value.strip()
+        if not stripped:
+            return ()
+        if not stripped.startswith("["):
+            return (stripped,)
+        try:
+            value = json.loads(stripped)
+        except json.JSONDecodeError:
+            return (
+                f"field {name!r} starts with '[' but is not a JSON list; give a JSON list of strings "
+                'like ["claim one", "claim two"] or a single claim'
+            )
+    if not isinstance(value, (list, tuple)):
+        return f"field {name!r} is a {_json_kind(value)}, expected a string or a list of strings"
+    if not all(isinstance(claim, str) and claim.strip() for claim in value):
+        return f"field {name!r} must hold non-empty strings only, got {json.dumps(value, ensure_ascii=False)[:200]}"
+    return tuple(claim.strip() for claim in value)
+
+
+# ----------------------------------------------------------------------------------------------- writing
+
+
+def encode_line(record: dict[str, Any]) -> bytes:
+    """One JSONL line. Lone surrogates (from '\\udXXX' escapes in the input) stay valid JSON escapes."""
+    return (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode(
+        "utf-8", "backslashreplace"
+    )
+
+
+def flat_row(record: dict[str, Any]) -> dict[str, Any]:
+    """The CSV/Parquet row of one output record (TABLE_COLUMNS); absent parts are None."""
+    row: dict[str, Any] = dict.fromkeys(TABLE_COLUMNS)
+    row["id"] = record.get("id")
+    if "error" in record:
+        row["error"] = record["error"]
+        return row
+    topic = record.get("topic")
+    if topic:
+        row["topic"], row["topic_score"] = topic["label"], topic["score"]
+    stances = record.get("stances")
+    if stances is not None:
+        row["stances"] = _json(stances)
+        if stances:
+            first = stances[0]
+            row["stance"], row["stance_score"], row["stance_target"] = first["label"], first["score"], first["target"]
+    summary = record.get("summary")
+    if summary is not None:
+        row["summary"] = summary["text"]
+    row["warnings"] = _json(record.get("warnings", []))
+    model = record.get("model") or {}
+    row["model_name"], row["model_version"] = model.get("name"), model.get("version")
+    row["result"] = _json(record)
+    return {key: _valid_utf8(value) for key, value in row.items()}
+
+
+def write_table(records: Iterable[dict[str, Any]], path: str, fmt: str) -> None:
+    """Write output records to `path` as `fmt` ('csv', 'csv.gz' or 'parquet') in the flat schema, streaming."""
+    if fmt == "parquet":
+        _write_parquet(records, path)
+        return
+    opener = gzip.open if fmt == "csv.gz" else open
+    with opener(path, "wt", encoding="utf-8", newline="") as stream:
+        writer = csv.DictWriter(stream, fieldnames=TABLE_COLUMNS)
+        writer.writeheader()
+        for record in records:
+            writer.writerow(flat_row(record))
+
+
+def _write_parquet(records: Iterable[dict[str, Any]], path: str) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = pa.schema(
+        [pa.field(name, pa.float64() if name in _FLOAT_COLUMNS else pa.string()) for name in TABLE_COLUMNS]
+    )
+    with pq.ParquetWriter(path, schema, compression="zstd") as writer:
+        rows: list[dict[str, Any]] = []
+        for record in records:
+            rows.append(flat_row(record))
+            if len(rows) >= PARQUET_ROW_GROUP:
+                writer.write_table(pa.Table.from_pylist(rows, schema=schema))
+                rows = []
+        # Written even when empty so that a run over an empty input still yields a readable file.
+        writer.write_table(pa.Table.from_pylist(rows, schema=schema))
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _valid_utf8(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "replace").decode("utf-8")
+    return value
