@@ -1,0 +1,105 @@
+"""One ASGI app: the JSON API (`/api/v1`, `/healthz`, `/docs`, `/openapi.json`) and the Gradio page at `/`.
+
+    app = create_app(Analyzer.from_pretrained(path))
+    uvicorn.run(app, host="127.0.0.1", port=7860)      # demo.server.serve does this, with SIGTERM handling
+
+Both surfaces share the one loaded analyzer through one MicroBatcher, started and stopped with the app's
+lifespan (so uvicorn's graceful shutdown on SIGTERM also stops the worker thread).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+from fastapi import FastAPI
+
+from .api import ApiError, Limits, api_error_handler, build_router
+from .batching import MicroBatcher, QueuedAnalyzer
+from .ui import CSS, build_ui
+
+log = logging.getLogger("presslens.demo.requests")
+
+MAX_UPLOAD = "50mb"  # page uploads (an article file, a batch file)
+
+
+def create_app(
+    analyzer: Any,
+    limits: Limits = Limits(),
+    *,
+    max_batch: int = 32,
+    max_wait: float = 0.01,
+) -> FastAPI:
+    """The whole web service around a loaded Analyzer."""
+    batcher = MicroBatcher(analyzer, max_pending=limits.queue_articles, max_batch=max_batch, max_wait=max_wait)
+    work_dir = Path(tempfile.mkdtemp(prefix="presslens-demo-"))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):
+        batcher.start()
+        try:
+            yield
+        finally:
+            batcher.close()
+            shutil.rmtree(work_dir, ignore_errors=True)
+            log.info("stopped: batch worker joined after %d batches, %d articles",
+                     batcher.batches_run, batcher.articles_done)
+
+    info = analyzer.model_info
+    app = FastAPI(
+        title="presslens API",
+        version=info.version,
+        summary="Topic, stance toward a claim and an extractive summary of news articles.",
+        description=f"Model `{info.name}` {info.version}. The web page is at [/](/).",
+        lifespan=lifespan,
+    )
+    app.state.batcher = batcher
+    app.add_exception_handler(ApiError, api_error_handler)
+    app.include_router(build_router(analyzer, batcher, limits))
+    app.add_middleware(RequestLogMiddleware)
+
+    blocks = build_ui(QueuedAnalyzer(batcher), work_dir=work_dir, limits=limits)
+    theme = gr.themes.Soft(  # system fonts: the page loads nothing from outside the server
+        font=["ui-sans-serif", "system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"]
+    )
+    # Mounted last: the API routes above take precedence over the catch-all mount at "/".
+    return gr.mount_gradio_app(app, blocks, path="/", theme=theme, css=CSS, max_file_size=MAX_UPLOAD,
+                               footer_links=[], run_history=False, show_error=False)
+
+
+class RequestLogMiddleware:
+    """One log line per HTTP request: client, method, path, status, articles (API), duration."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = {"code": 500}  # what the client sees if the app fails before answering
+        scope.setdefault("state", {})
+
+        async def send_and_note(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        finally:
+            client = scope.get("client") or ("-", 0)
+            articles = scope["state"].get("articles")
+            extra = f" articles={articles}" if articles is not None else ""
+            path = scope.get("path", "")
+            if scope.get("query_string"):
+                path += "?" + scope["query_string"].decode("latin-1")
+            log.info('%s "%s %s" %d%s %.3fs', client[0], scope["method"], path, status["code"], extra,
+                     time.perf_counter() - started)

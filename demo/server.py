@@ -1,0 +1,122 @@
+"""Run the web page and the API in one process: `presslens serve`, or `python -m demo.server` for every knob.
+
+    presslens serve --port 7860 --model path/to/checkpoint
+    python -m demo.server --port 7860 --queue-articles 64 --max-articles 16    # limits too (tests use this)
+
+The model loads once, before the server accepts connections. uvicorn handles SIGTERM and Ctrl-C: it stops
+accepting, lets running requests finish (at most GRACEFUL_SECONDS), then the app's lifespan stops the batch
+worker thread, and the process exits with status 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import logging
+import os
+import socket
+import sys
+from pathlib import Path
+
+from .api import Limits
+
+GRACEFUL_SECONDS = 10
+log = logging.getLogger("presslens.demo.server")
+
+
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    model_path: str | Path | None = None,
+    precision: str = "auto",
+    *,
+    limits: Limits | None = None,
+    max_batch: int = 32,
+    max_wait: float = 0.01,
+) -> None:
+    """Load the model, then serve the page at / and the API under /api/v1 until SIGTERM or Ctrl-C.
+
+    Raises ModelLoadError for a bad checkpoint and OSError when the port cannot be used (both before any
+    server starts), so that the caller can print one clear line.
+    """
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home from a news-analysis server
+    _configure_logging()
+    _check_port_free(host, port)
+
+    import uvicorn
+
+    from classifier.analyzer import Analyzer
+
+    from .app import create_app
+
+    log.info("loading the model from %s", model_path or "the default model shipped with presslens")
+    analyzer = Analyzer.from_pretrained(model_path, precision=precision)
+    info = analyzer.model_info
+    log.info("model %s %s loaded (precision %s)", info.name, info.version, analyzer.precision)
+    app = create_app(analyzer, limits or Limits(), max_batch=max_batch, max_wait=max_wait)
+    shown_host = f"[{host}]" if ":" in host else host
+    log.info("serving on http://%s:%d  (page /, API /api/v1/analyze, API docs /docs)", shown_host, port)
+    config = uvicorn.Config(
+        app, host=host, port=port, log_config=None, access_log=False,  # RequestLogMiddleware logs requests
+        timeout_graceful_shutdown=GRACEFUL_SECONDS,
+    )
+    uvicorn.Server(config).run()
+
+
+def _configure_logging() -> None:
+    root = logging.getLogger()
+    if not root.handlers:  # leave an embedding application's logging alone
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "httpcore", "multipart"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Fail before the (slow) model load when the address is taken, with a message that says what to do."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                raise OSError(error.errno, f"port {port} on {host} is already in use; stop the other server "
+                                           "or choose another port with --port") from None
+            raise OSError(error.errno, f"cannot listen on {host}:{port}: {error.strerror}") from None
+
+
+def main(argv: list[str] | None = None) -> int:
+    defaults = Limits()
+    parser = argparse.ArgumentParser(prog="python -m demo.server", description=__doc__.split("\n")[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=7860)
+    parser.add_argument("--model", default=None, help="checkpoint directory (default: the shipped model)")
+    parser.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"])
+    parser.add_argument("--max-body-bytes", type=int, default=defaults.max_body_bytes)
+    parser.add_argument("--max-articles", type=int, default=defaults.max_articles, help="per request")
+    parser.add_argument("--max-chars", type=int, default=defaults.max_chars, help="per article")
+    parser.add_argument("--max-targets", type=int, default=defaults.max_targets, help="per article")
+    parser.add_argument("--max-summary-sentences", type=int, default=defaults.max_summary_sentences)
+    parser.add_argument("--queue-articles", type=int, default=defaults.queue_articles,
+                        help="articles queued or in analysis at once; more -> 503")
+    parser.add_argument("--max-batch", type=int, default=32, help="articles per micro-batch")
+    parser.add_argument("--max-wait", type=float, default=0.01, help="seconds to wait to fill a micro-batch")
+    args = parser.parse_args(argv)
+    from classifier.errors import PresslensError
+
+    try:
+        limits = Limits(
+            max_body_bytes=args.max_body_bytes, max_articles=args.max_articles, max_chars=args.max_chars,
+            max_targets=args.max_targets, max_summary_sentences=args.max_summary_sentences,
+            queue_articles=args.queue_articles,
+        )
+        serve(args.host, args.port, args.model, args.precision, limits=limits, max_batch=args.max_batch,
+              max_wait=args.max_wait)
+    except (PresslensError, OSError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
