@@ -1,4 +1,4 @@
-"""The `presslens` command line: `analyze` one article, `batch` a file of them.
+"""The `presslens` command line: `analyze` one article, `batch` a file of them, `serve` the web app and API.
 
     presslens analyze article.txt                 # readable report
     presslens analyze - --json < article.html     # the output contract as JSON
@@ -309,6 +309,41 @@ def _duration(seconds: float) -> str:
     minutes, seconds = divmod(int(round(seconds)), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}h{minutes:02d}m{seconds:02d}s" if hours else f"{minutes}m{seconds:02d}s" if minutes else f"{seconds}s"
+
+
+# -------------------------------------------------------------------------------------------------- serve
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0: every interface).")
+@click.option("--port", type=click.IntRange(1, 65535), default=7860, show_default=True, help="Port to listen on.")
+@click.option("--model", "model_path", metavar="PATH", default=None,
+              help="A presslens checkpoint directory. [default: the model shipped with presslens]")
+@click.option("--precision", type=click.Choice(["auto", "bf16", "fp32"]), default="auto", show_default=True,
+              help="Inference precision; 'auto' picks what is fast and safe on this machine.")
+@fatal_errors
+def serve(host: str, port: int, model_path: str | None, precision: str) -> None:
+    """Start the web page (at /) and the JSON API (at /api/v1, docs at /docs) in one process.
+
+    The model loads once; Ctrl-C or SIGTERM stops the server cleanly. Needs the [demo] extra.
+
+    \b
+    Examples:
+      presslens serve
+      presslens serve --host 0.0.0.0 --port 8080 --model path/to/checkpoint
+      curl -s localhost:7860/api/v1/analyze -H 'content-type: application/json' -d '{"text": "..."}'
+    """
+    try:  # deferred: the classifier package must not need gradio, fastapi or uvicorn
+        from demo.server import serve as run_server
+
+        run_server(host, port, model_path, precision)  # imports gradio & co. before loading the model
+    except ImportError as error:
+        raise click.ClickException(
+            f"presslens serve needs the web extra ({error.name or error} is missing): "
+            "pip install 'presslens[demo]'"
+        ) from error
+    except OSError as error:  # the port is taken or the address cannot be used
+        raise click.ClickException(str(error.strerror or error)) from error
 
 
 if __name__ == "__main__":  # `python -m classifier.cli ...`, as the resume tests run it
