@@ -206,7 +206,10 @@ class PresslensModel(nn.Module):
             raise ModelLoadError(f"{weights_path}: not a readable safetensors file ({exc})") from exc
         model = cls(config)
         state = {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
-        missing, unexpected = model.load_state_dict(state, strict=False)
+        try:
+            missing, unexpected = model.load_state_dict(state, strict=False)
+        except RuntimeError as exc:  # tensor shapes that disagree with config.json (e.g. label count)
+            raise ModelLoadError(f"{weights_path}: weights do not match config.json ({exc})") from exc
         if missing or unexpected:
             raise ModelLoadError(
                 f"{weights_path}: weights do not match config.json "
