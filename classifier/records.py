@@ -35,7 +35,8 @@ STDIO = "-"  # INPUT '-' is JSON Lines on stdin, OUTPUT '-' is JSON Lines on std
 PARQUET_READ_ROWS = 1024  # rows per Parquet record batch read: bounded memory, amortised decoding
 PARQUET_ROW_GROUP = 10_000  # rows per written Parquet row group
 _CSV_FIELD_LIMIT = 2**31 - 1  # csv's default 128 KiB per field is smaller than a long article
-_SURROGATES = re.compile("[\udc80-\udcff]")
+_SURROGATES = re.compile("[\udc80-\udcff]")  # what surrogateescape makes of undecodable bytes
+_ANY_SURROGATE = re.compile("[\ud800-\udfff]")
 
 # The flat schema of CSV and Parquet outputs (documented in `presslens batch --help`).
 TABLE_COLUMNS = (
@@ -231,13 +232,11 @@ def _read_parquet(path: str, fields: FieldMap, skip: int) -> Iterator[RawRecord]
         )
     wanted = [name for name in dict.fromkeys(dataclasses.astuple(fields)) if name in names]
     # Skip whole row groups from the footer's row counts, then the rest of the skip inside the first one.
-    groups, to_skip = [], skip
-    for index in range(parquet.num_row_groups):
-        rows = parquet.metadata.row_group(index).num_rows
-        if to_skip >= rows:
-            to_skip -= rows
-        else:
-            groups.append(index)
+    first, to_skip = 0, skip
+    while first < parquet.num_row_groups and to_skip >= parquet.metadata.row_group(first).num_rows:
+        to_skip -= parquet.metadata.row_group(first).num_rows
+        first += 1
+    groups = list(range(first, parquet.num_row_groups))
     if not groups:
         return
     try:
@@ -254,7 +253,12 @@ def _read_parquet(path: str, fields: FieldMap, skip: int) -> Iterator[RawRecord]
 
 
 def _json_kind(value: Any) -> str:
-    return {list: "array", str: "string", bool: "boolean", type(None): "null"}.get(type(value), "number")
+    kinds = {dict: "object", list: "array", str: "string", bytes: "binary string", bool: "boolean", type(None): "null"}
+    return kinds.get(type(value), "number")
+
+
+def _a(kind: str) -> str:
+    return ("an " if kind[0] in "aeiou" else "a ") + kind
 
 
 # --------------------------------------------------------------------------------------- record -> article
@@ -275,18 +279,18 @@ def article_fields(record: RawRecord, fields: FieldMap, number: int) -> ArticleF
     elif isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool):
         record_id = str(raw_id)
     else:
-        return fallback_id, f"field {fields.id!r} is a {_json_kind(raw_id)}, expected a string or an integer"
+        return fallback_id, f"field {fields.id!r} is {_a(_json_kind(raw_id))}, expected a string or an integer"
     text = values.get(fields.text)
     if text is None:
         present = ", ".join(sorted(map(str, values))) or "none"
         return record_id, f"no {fields.text!r} field (fields: {present}); name the text field with --text-field"
     if not isinstance(text, (str, bytes)) or isinstance(text, bool):
-        return record_id, f"field {fields.text!r} is a {_json_kind(text)}, expected a string"
+        return record_id, f"field {fields.text!r} is {_a(_json_kind(text))}, expected a string"
     if not text.strip():
         return record_id, f"field {fields.text!r} is empty"
     title = values.get(fields.title)
     if title is not None and not isinstance(title, str):
-        return record_id, f"field {fields.title!r} is a {_json_kind(title)}, expected a string"
+        return record_id, f"field {fields.title!r} is {_a(_json_kind(title))}, expected a string"
     targets = _targets(values.get(fields.targets), fields.targets)
     if isinstance(targets, str):
         return record_id, targets
@@ -311,7 +315,7 @@ def _targets(value: Any, name: str) -> tuple[str, ...] | str:
                 'like ["claim one", "claim two"] or a single claim'
             )
     if not isinstance(value, (list, tuple)):
-        return f"field {name!r} is a {_json_kind(value)}, expected a string or a list of strings"
+        return f"field {name!r} is {_a(_json_kind(value))}, expected a string or a list of strings"
     if not all(isinstance(claim, str) and claim.strip() for claim in value):
         return f"field {name!r} must hold non-empty strings only, got {json.dumps(value, ensure_ascii=False)[:200]}"
     return tuple(claim.strip() for claim in value)
@@ -333,7 +337,7 @@ def flat_row(record: dict[str, Any]) -> dict[str, Any]:
     row["id"] = record.get("id")
     if "error" in record:
         row["error"] = record["error"]
-        return row
+        return {key: _valid_utf8(value) for key, value in row.items()}
     topic = record.get("topic")
     if topic:
         row["topic"], row["topic_score"] = topic["label"], topic["score"]
@@ -390,8 +394,5 @@ def _json(value: Any) -> str:
 
 def _valid_utf8(value: Any) -> Any:
     if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return value.encode("utf-8", "replace").decode("utf-8")
+        return _ANY_SURROGATE.sub("\ufffd", value)  # Arrow and UTF-8 files cannot hold lone surrogates
     return value
