@@ -184,34 +184,10 @@ class Analyzer:
     def _analyze_chunk(
         self, chunk: list[PreparedArticle], tasks: frozenset[str], k: int, size: int
     ) -> list[Analysis]:
-        config = self.config
         tokens = _tokenize_chunk(self.tokenizer, chunk)
         warnings = [list(article.warnings) for article in chunk]
-        documents_wanted = bool(tasks & {"topic", "summary"})
-
-        doc_windows: list[list[Window]] = [[] for _ in chunk]
-        if documents_wanted:
-            for i, article in enumerate(chunk):
-                self._note_cut(article.title, config.max_title_tokens, "headline", warnings[i])
-                packed = pack_windows(
-                    self.tokenizer, article.title, tokens[i], config.max_length, config.max_title_tokens,
-                    pair=False, max_windows=None if "summary" in tasks else 1,
-                )
-                doc_windows[i] = packed.windows
-                _note_windows(len(packed.windows), packed.split_sentences, config.max_length, warnings[i])
-        pair_windows: list[list[list[Window]]] = [[] for _ in chunk]
-        if "stance" in tasks:
-            for i, article in enumerate(chunk):
-                for target in article.targets:
-                    self._note_cut(target, config.max_claim_tokens, "claim", warnings[i])
-                    packed = pack_windows(
-                        self.tokenizer, target, tokens[i], config.max_length, config.max_claim_tokens, pair=True
-                    )
-                    pair_windows[i].append(packed.windows)
-                    if not documents_wanted:
-                        _note_windows(len(packed.windows), packed.split_sentences, config.max_length, warnings[i])
-                if not article.targets:
-                    warnings[i].append("no claim and no headline: stance skipped")
+        doc_windows = [self._document_windows(a, t, tasks, w) for a, t, w in zip(chunk, tokens, warnings)]
+        pair_windows = [self._pair_windows(a, t, tasks, w) for a, t, w in zip(chunk, tokens, warnings)]
 
         doc_outputs = self._run(
             [w for windows in doc_windows for w in windows], self._forward_documents, size
@@ -247,6 +223,42 @@ class Analyzer:
                 )
             )
         return results
+
+    def _document_windows(
+        self, article: PreparedArticle, tokens: list[list[int]], tasks: frozenset[str], warnings: list[str]
+    ) -> list[Window]:
+        """[CLS] headline [SEP] sentences... windows: the whole article for the summary, else the first."""
+        if not tasks & {"topic", "summary"}:
+            return []
+        config = self.config
+        self._note_cut(article.title, config.max_title_tokens, "headline", warnings)
+        packed = pack_windows(
+            self.tokenizer, article.title, tokens, config.max_length, config.max_title_tokens,
+            pair=False, max_windows=None if "summary" in tasks else 1,
+        )
+        if "summary" in tasks:  # topic alone reads only the first window (headline + lead), by design
+            _note_windows(len(packed.windows), packed.split_sentences, config.max_length, warnings)
+        return packed.windows
+
+    def _pair_windows(
+        self, article: PreparedArticle, tokens: list[list[int]], tasks: frozenset[str], warnings: list[str]
+    ) -> list[list[Window]]:
+        """For each stance target, [CLS] claim [SEP] sentences... windows over the whole article."""
+        if "stance" not in tasks:
+            return []
+        if not article.targets:
+            warnings.append("no claim and no headline: stance skipped")
+        config = self.config
+        per_target = []
+        for j, target in enumerate(article.targets):
+            self._note_cut(target, config.max_claim_tokens, "claim", warnings)
+            packed = pack_windows(
+                self.tokenizer, target, tokens, config.max_length, config.max_claim_tokens, pair=True
+            )
+            per_target.append(packed.windows)
+            if "summary" not in tasks and j == 0:  # without the summary, this pass reads the whole article
+                _note_windows(len(packed.windows), packed.split_sentences, config.max_length, warnings)
+        return per_target
 
     def _run(self, windows: list[Window], forward, size: int) -> list[tuple[Any, Any]]:
         """Run windows longest first in batches of `size`; outputs come back in the windows' order."""

@@ -121,6 +121,13 @@ def test_long_article_is_read_in_windows_without_cutting_sentences(analyzer):
     assert len(result.sentences) == 30
 
 
+@pytest.mark.parametrize(("tasks", "reported"), [(["topic"], False), (["stance"], True), (["topic", "stance"], True)])
+def test_windows_are_reported_by_whichever_pass_reads_the_whole_article(analyzer, tasks, reported):
+    result = analyzer.analyze(LONG_ARTICLE, title="Council approves budget", tasks=tasks)
+    assert any(w.startswith("read in ") for w in result.warnings) == reported
+    assert len([w for w in result.warnings if w.startswith("read in ")]) <= 1
+
+
 def test_every_sentence_of_a_long_article_gets_a_score(analyzer):
     # Each sentence has its own trigrams (the index is every other word), so all 30 can be picked; a
     # sentence the model never read would keep score 0.
