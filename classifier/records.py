@@ -151,9 +151,10 @@ def _parse_json_line(line: bytes, line_number: int) -> RawRecord:
         text = line.decode("utf-8", errors="replace")
         notes = ("input line was not valid UTF-8; undecodable bytes were replaced with U+FFFD",)
     try:
-        value = json.loads(text)
+        value = json.loads(text.rstrip("\r\n"))
     except json.JSONDecodeError as error:
-        return RawRecord(None, f"line {line_number} is not valid JSON ({error.msg} at column {error.colno})")
+        reason = error.msg.removesuffix(" at")  # json's messages for some errors end in "... at"
+        return RawRecord(None, f"line {line_number} is not valid JSON ({reason} at column {error.colno})")
     if not isinstance(value, dict):
         kind = _json_kind(value)
         return RawRecord(None, f"line {line_number} is a JSON {kind}, expected an object like {{\"text\": ...}}")
