@@ -74,13 +74,22 @@ class ArticleRequest(BaseModel):
     text: StrictStr = Field(description="The article: plain text or HTML. A first line that looks like a "
                                         "headline is taken as the title when no title is given.")
     title: StrictStr | None = Field(None, description="The headline (optional).")
-    id: StrictStr | StrictInt | None = Field(None, description="Copied to the output (as a string).")
+    id: str | None = Field(None, description="A string or an integer, copied to the output (as a string).")
     targets: list[StrictStr] = Field(
         default_factory=list,
         description="Claims to check the article's stance toward (a string or a list); none = the headline.",
     )
     tasks: list[Task] | None = Field(None, description="Which analyses to run; default all three.")
     summary_sentences: StrictInt = Field(3, ge=1, description="How many sentences the summary has.")
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id_as_text(cls, value: Any) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)  # as batch input does: ids come back as strings
+        if value is not None and not isinstance(value, str):
+            raise ValueError(f"must be a string or an integer, got a JSON {_kind(value)}")
+        return value
 
     @field_validator("targets", mode="before")
     @classmethod
@@ -313,8 +322,7 @@ def _prepare_all(analyzer: Any, articles: list[ArticleRequest], single: bool) ->
 
     prepared, errors = [], []
     for number, article in enumerate(articles):
-        item = ArticleInput(article.text, title=article.title, targets=tuple(article.targets),
-                            id=None if article.id is None else str(article.id))
+        item = ArticleInput(article.text, title=article.title, targets=tuple(article.targets), id=article.id)
         try:
             prepared.append(analyzer.prepare(item))
         except InputError as error:
@@ -366,6 +374,8 @@ def _message(error: Any) -> str:
         return "unknown field; an article has " + ", ".join(ArticleRequest.model_fields)
     if error["type"] == "missing":
         return "this field is required"
+    if error["type"] == "value_error":
+        return error["msg"].removeprefix("Value error, ")
     return error["msg"]
 
 

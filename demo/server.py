@@ -11,12 +11,17 @@ worker thread, and the process exits with status 0.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import logging
 import os
+import signal
 import socket
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from .api import Limits
 
@@ -60,7 +65,28 @@ def serve(
         app, host=host, port=port, log_config=None, access_log=False,  # RequestLogMiddleware logs requests
         timeout_graceful_shutdown=GRACEFUL_SECONDS,
     )
-    uvicorn.Server(config).run()
+    server = uvicorn.Server(config)
+    with _exit_zero_after_sigterm(server):
+        server.run()
+
+
+@contextlib.contextmanager
+def _exit_zero_after_sigterm(server: Any) -> Iterator[None]:
+    """After a graceful stop uvicorn re-raises the signal it caught, so the process would die by SIGTERM.
+    A stop that went well is a success: this handler (which uvicorn restores and then "re-raises" into)
+    only asks the server to exit, so the process ends with status 0. Ctrl-C keeps Python's behaviour."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread; uvicorn then ignores signals too
+        return
+
+    def request_exit(signum: int, frame: Any) -> None:
+        server.should_exit = True  # also covers a SIGTERM that lands before uvicorn installs its handler
+
+    previous = signal.signal(signal.SIGTERM, request_exit)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _configure_logging() -> None:
@@ -115,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     except (PresslensError, OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C: uvicorn already stopped gracefully, then re-raised the signal
+        return 130
     return 0
 
 
