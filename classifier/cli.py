@@ -125,7 +125,7 @@ def analyze(file: str | None, text: str | None, title: str | None, targets: tupl
     if text is not None:
         article: str | bytes = text
     else:
-        if file in (None, "-") and sys.stdin.isatty():
+        if file in (None, "-") and _stdin_is_terminal():
             raise click.UsageError("no article given: pass FILE, --text TEXT, or pipe the article on stdin")
         article = _read_article(file)
 
@@ -139,9 +139,14 @@ def analyze(file: str | None, text: str | None, title: str | None, targets: tupl
         click.echo(format_analysis(analysis))
 
 
+def _stdin_is_terminal() -> bool:
+    # Reading a terminal would wait silently for the user to type an article: say what to do instead.
+    return sys.stdin.isatty()
+
+
 def _read_article(file: str | None) -> bytes:
     if file in (None, "-"):
-        return click.get_binary_stream("stdin").read()
+        return sys.stdin.buffer.read()
     try:
         with open(file, "rb") as stream:  # bytes: the cleaner decodes, replacing what is not UTF-8
             return stream.read()
@@ -160,8 +165,12 @@ def format_analysis(analysis: Any) -> str:
     width = min(shutil.get_terminal_size((100, 20)).columns, 100)
     lines: list[str] = []
 
-    def wrapped(text: str, indent: str = "  ", first: str | None = None) -> None:
-        lines.extend(textwrap.wrap(text, width, initial_indent=first or indent, subsequent_indent=indent) or [indent])
+    def wrapped(text: str, first: str = "  ") -> None:
+        indent = " " * len(first)  # continuation lines align with the text, not the marker
+        lines.extend(
+            textwrap.wrap(text, width, initial_indent=first, subsequent_indent=indent, break_on_hyphens=False)
+            or [first]
+        )
 
     def heading(text: str) -> str:
         return click.style(text, bold=True)
@@ -176,8 +185,10 @@ def format_analysis(analysis: Any) -> str:
         for stance in analysis.stances:
             lines.append(heading("Stance toward: ") + f"\u201c{stance.target}\u201d")
             lines.append(f"  {click.style(stance.label, bold=True)} ({stance.score:.2f})   {_scores(stance.scores)}")
+            if stance.evidence:
+                lines.append("  evidence:")
             for sentence in stance.evidence:
-                wrapped(sentence.text, indent="      ", first=f"    [{sentence.index}] ")
+                wrapped(sentence.text, first=f"    [{sentence.index}] ")
             lines.append("")
         if not analysis.stances:
             lines += [heading("Stance: ") + "not judged (no headline and no --target claim)", ""]
@@ -185,12 +196,12 @@ def format_analysis(analysis: Any) -> str:
         lines.append(heading("Summary:"))
         for sentence in analysis.summary.sentences:
             score = f" ({sentence.score:.2f})" if sentence.score is not None else ""
-            wrapped(sentence.text + score, indent="      ", first=f"  [{sentence.index}] ")
+            wrapped(sentence.text + score, first=f"  [{sentence.index}] ")
         lines.append("")
     if analysis.warnings:
         lines.append(heading("Warnings:"))
         for warning in analysis.warnings:
-            wrapped(warning, indent="    ", first="  - ")
+            wrapped(warning, first="  - ")
         lines.append("")
     lines.append(heading("Model: ") + f"{analysis.model.name} {analysis.model.version}")
     return "\n".join(lines)
