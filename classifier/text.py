@@ -14,6 +14,7 @@ import codecs
 import dataclasses
 import re
 import unicodedata
+from html import unescape as unescape_entities
 
 import sentencex
 
@@ -46,6 +47,8 @@ _BOILERPLATE = re.compile(
       | (?:advertisement|advertising|sponsored\ content|ad\ feedback|skip\ (?:to\ content|ad)|loading\.*)
       | (?:all\ rights\ reserved|\(c\)\s*\d{{4}}|\u00a9).*
       | {_SOCIAL}(?:\s*[|/,\u00b7\u2022]?\s*{_SOCIAL})*
+      | (?:https?://|www\.|pic\.twitter\.com/)\S*
+      | [\u2014\u2013-]+\s*[^()]{{0,60}}\(@\w{{1,30}}\)\s+\w+\.?\s+\d{{1,2}},?\s+\d{{4}}
       | (?:published|updated|last\ updated|posted|first\ published)(?:\ (?:on|at|by)\b|{_SEP})[^.!?]*\d[^.!?]*
     )[\s.!:]*$""",
     re.IGNORECASE | re.VERBOSE,
@@ -59,6 +62,7 @@ _COOKIE = re.compile(
 _BYLINE = re.compile(r"^By [A-Z][\w.'\u2019-]*(?: [A-Z][\w.'\u2019-]*){0,3}(?:(?:,| and| \|| -| \u2013| for) [^.!?]{0,60})?$")
 BOILERPLATE_MAX_WORDS = 25
 
+_ENTITY = re.compile(r"&(?:#\d{2,7}|#x[0-9a-fA-F]{2,6}|[a-zA-Z]{2,8});")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u2060\ufeff\u00ad]")
 _ODD_SPACES = re.compile(r"[\t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
 _MULTI_SPACE = re.compile(r" {2,}")
@@ -98,10 +102,12 @@ def clean_article(raw: str | bytes, title: str | None = None) -> CleanArticle:
     text = repair_mojibake(text, warnings)
     page_title = None
     if looks_like_html(text):
-        text, page_title, dropped = html_to_text(text)
+        text, page_title, dropped = html_to_text(text)  # also turns entities into characters
         if dropped:
             parts = ", ".join(f"{count} {name}" for name, count in sorted(dropped.items()))
             warnings.append(f"removed non-article HTML elements ({parts})")
+    elif _ENTITY.search(text):
+        text = unescape_entities(text)  # feeds often carry "&amp;" or "&#8217;" in otherwise plain text
 
     text = normalize_text(text)
     title = normalize_line(title) if title else None

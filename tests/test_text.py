@@ -183,6 +183,11 @@ def test_mojibake_is_repaired():
     assert any("mis-decoded" in w for w in article.warnings)
 
 
+def test_html_entities_in_plain_text_are_decoded():
+    article = clean_article("Tom &amp; Jerry&#8217;s show returns. It airs &quot;soon&quot;.")
+    assert article.sentences == ("Tom & Jerry\u2019s show returns.", 'It airs "soon".')
+
+
 def test_unicode_is_nfc_normalised():
     decomposed = "Cafe\u0301 prices rose."
     assert clean_article(decomposed).sentences == ("Caf\u00e9 prices rose.",)
@@ -216,6 +221,8 @@ def test_repeated_paragraph_is_removed():
         "\u00a9 2024 Example News. All rights reserved.",
         "By Jane Doe and Li Wei | Reuters",
         "Published: 10:32 EST, 5 March 2015 | Updated: 11:11 EST, 5 March 2015",
+        "pic.twitter.com/vpGmXKlB1o",
+        "\u2014 Jane Roe (@janeroe) October 26, 2014",
     ],
 )
 def test_boilerplate_lines(line):
