@@ -238,6 +238,9 @@ def normalize_line(text: str) -> str:
 
 
 # -- headline -------------------------------------------------------------------------------------------
+_JOINING_WORDS = frozenset("a an the of on in at to for by with from and or but as that than".split())
+
+
 def _detect_headline(lines: list[str]) -> tuple[str | None, list[str]]:
     """The first line is the headline when it is short, does not end like a sentence and body follows.
 
@@ -254,10 +257,16 @@ def _detect_headline(lines: list[str]) -> tuple[str | None, list[str]]:
     rest = lines[first + 1 :]
     if not any(rest):
         return None, lines  # the only line is the article itself
-    blank_after = not rest[0]
-    if not blank_after:
+    if rest[0]:  # no blank line after it: it must not look like the first line of a hard-wrapped paragraph
         next_line = rest[0]
-        if len(words) > 12 or not re.match(r"[A-Z0-9\"'\u201c\u2018(]", next_line) or candidate.endswith("-"):
+        wrapped = (
+            len(words) > 12
+            or len(candidate) > 0.7 * len(next_line)  # wrapped lines are all about as long
+            or words[-1].lower() in _JOINING_WORDS
+            or candidate.endswith("-")
+            or not re.match(r"[A-Z0-9\"'\u201c\u2018(]", next_line)
+        )
+        if wrapped:
             return None, lines
     return candidate, rest
 

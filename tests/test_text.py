@@ -152,6 +152,19 @@ def test_first_line_ending_like_a_sentence_is_not_a_headline():
     assert article.sentences == ("The dam broke at noon.", "Nobody was hurt.")
 
 
+def test_first_line_of_a_hard_wrapped_paragraph_is_not_a_headline():
+    text = "The central bank raised interest rates by half a point on\nTuesday, its third rise this year, and " \
+           "said more\nrises could follow."
+    article = clean_article(text)
+    assert article.title is None
+    assert article.sentences == (text.replace("\n", " "),)
+
+
+def test_headline_directly_above_the_body():
+    article = clean_article("Bank raises rates\nThe central bank raised interest rates by half a point on Tuesday.")
+    assert article.title == "Bank raises rates"
+
+
 def test_single_line_article_is_body_not_headline():
     article = clean_article("Markets rallied on Friday")
     assert article.title is None and article.sentences == ("Markets rallied on Friday",)
