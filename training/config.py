@@ -1,6 +1,6 @@
 """The training recipe as a dataclass: its defaults are the default model's recipe; every field is a flag.
 
-    presslens-train --output-dir runs/default                 # the default recipe (~75 min on 2 cores)
+    presslens-train --output-dir runs/default                 # the default recipe (about an hour on 2 shared cores)
     presslens-train --output-dir runs/smoke --max-train-samples 32 --max-steps 4
 """
 
@@ -20,16 +20,16 @@ class TrainConfig:
     cache_dir: str = dataclasses.field(default="cache", metadata={"help": "where oracle summary labels are cached"})
     seed: int = dataclasses.field(default=13, metadata={"help": "seeds model init, sampling and dropout"})
 
-    topic_epochs: float = dataclasses.field(default=4.0, metadata={"help": "passes over the topic rows"})
+    topic_epochs: float = dataclasses.field(default=3.0, metadata={"help": "passes over the topic rows"})
     topic_batch_size: int = 32
     topic_max_length: int = 128
-    stance_examples: int = dataclasses.field(default=24000, metadata={"help": "stance pairs seen in training (sampled)"})
+    stance_examples: int = dataclasses.field(default=16000, metadata={"help": "stance pairs seen in training (sampled)"})
     stance_unrelated_fraction: float = dataclasses.field(default=0.35, metadata={"help": "share of 'unrelated' pairs in the stance stream (73%% in the data)"})
     stance_batch_size: int = 16
-    stance_max_length: int = 256
-    summary_examples: int = dataclasses.field(default=8000, metadata={"help": "articles seen in training"})
+    stance_max_length: int = 224
+    summary_examples: int = dataclasses.field(default=6000, metadata={"help": "articles seen in training"})
     summary_batch_size: int = 8
-    summary_max_length: int = 384
+    summary_max_length: int = 320
 
     learning_rate: float = dataclasses.field(default=6e-5, metadata={"help": "peak learning rate of the encoder"})
     head_learning_rate: float = dataclasses.field(default=5e-4, metadata={"help": "peak learning rate of the heads"})
