@@ -148,9 +148,12 @@ def plan_run(settings: BatchSettings, *, resume: bool, overwrite: bool) -> RunPl
                 "--overwrite to replace it, or delete it"
             )
         if leftovers:
+            what_to_do = (
+                "pass --overwrite to start again (a run that read stdin cannot be resumed)"
+                if settings.input == STDIO else "pass --resume to continue it, or --overwrite to start again"
+            )
             raise BatchError(
-                f"an interrupted run into {output} was found ({', '.join(p.name for p in leftovers)}); "
-                "pass --resume to continue it, or --overwrite to start again"
+                f"an interrupted run into {output} was found ({', '.join(p.name for p in leftovers)}); {what_to_do}"
             )
         return plan
     if settings.input == STDIO:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import shutil
 import sys
 import textwrap
@@ -62,13 +63,20 @@ def model_options(command: Callable) -> Callable:
 
 
 def fatal_errors(command: Callable) -> Callable:
-    """Turn presslens errors into 'Error: ...' and exit code 1, Ctrl-C into exit code 130."""
+    """Presslens and I/O errors -> 'Error: ...' and exit code 1; Ctrl-C -> 130; a closed pipe -> quiet exit."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
         except PresslensError as error:
+            raise click.ClickException(str(error)) from error
+        except BrokenPipeError:
+            # `presslens batch in.jsonl - | head`: the reader left; say nothing, and keep Python from
+            # complaining again when it flushes stdout at exit.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(1)
+        except OSError as error:  # a full disk, a file that cannot be written, ...
             raise click.ClickException(str(error)) from error
         except KeyboardInterrupt:
             click.echo("\ninterrupted", err=True)
