@@ -15,160 +15,21 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, TypeAdapter, ValidationError, field_validator
+from pydantic import ValidationError
 
 from classifier.errors import InputError
 
 from .batching import BatcherClosedError, MicroBatcher, QueueFullError
+from .schemas import (
+    ARTICLE_LIST, AnalysisOut, ArticleRequest, ErrorOut, HealthOut, Limits, json_kind, request_body_schema,
+)
 
-Task = Literal["topic", "stance", "summary"]
-
-
-@dataclasses.dataclass(frozen=True)
-class Limits:
-    """What one request may ask for, and how much work the server holds at once."""
-
-    max_body_bytes: int = 5 * 1024 * 1024
-    max_articles: int = 64  # per request
-    max_chars: int = 200_000  # per article text: a 20,000-word article fits
-    max_targets: int = 16  # claims per article
-    max_summary_sentences: int = 20
-    queue_articles: int = 256  # articles queued or being analyzed, across all requests
-
-    def __post_init__(self) -> None:
-        for field in dataclasses.fields(self):
-            if getattr(self, field.name) < 1:
-                raise ValueError(f"{field.name} must be at least 1, got {getattr(self, field.name)}")
-        if self.queue_articles < self.max_articles:
-            raise ValueError(
-                f"queue_articles ({self.queue_articles}) must be at least max_articles ({self.max_articles}), "
-                "or a full-size request could never be accepted"
-            )
-
-
-# ------------------------------------------------------------------------------------------ request body
-class ArticleRequest(BaseModel):
-    """One article, with the same fields as a batch record plus the per-article options."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": "a1",
-                    "title": "Fenwick Foods to close 14 stores and cut 400 jobs",
-                    "text": "Fenwick Foods said on Thursday it would close 14 of its smallest shops ...",
-                    "targets": ["Fenwick Foods is cutting jobs"],
-                    "tasks": ["topic", "stance", "summary"],
-                    "summary_sentences": 3,
-                }
-            ]
-        },
-    )
-
-    text: StrictStr = Field(description="The article: plain text or HTML. A first line that looks like a "
-                                        "headline is taken as the title when no title is given.")
-    title: StrictStr | None = Field(None, description="The headline (optional).")
-    id: str | None = Field(None, description="A string or an integer, copied to the output (as a string).")
-    targets: list[StrictStr] = Field(
-        default_factory=list,
-        description="Claims to check the article's stance toward (a string or a list); none = the headline.",
-    )
-    tasks: list[Task] | None = Field(None, description="Which analyses to run; default all three.")
-    summary_sentences: StrictInt = Field(3, ge=1, description="How many sentences the summary has.")
-
-    @field_validator("id", mode="before")
-    @classmethod
-    def _id_as_text(cls, value: Any) -> Any:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return str(value)  # as batch input does: ids come back as strings
-        if value is not None and not isinstance(value, str):
-            raise ValueError(f"must be a string or an integer, got a JSON {_kind(value)}")
-        return value
-
-    @field_validator("targets", mode="before")
-    @classmethod
-    def _one_claim_as_list(cls, value: Any) -> Any:
-        return [value] if isinstance(value, str) else value
-
-
-_ONE_OR_MANY = TypeAdapter(list[ArticleRequest])
-
-
-def _request_body_schema() -> dict[str, Any]:
-    # The body is parsed by hand (for readable errors and the size limit), so its schema is given explicitly.
-    article = ArticleRequest.model_json_schema(ref_template="#/components/schemas/{model}")
-    return {
-        "required": True,
-        "content": {
-            "application/json": {
-                "schema": {"anyOf": [article, {"type": "array", "items": article}]},
-            }
-        },
-    }
-
-
-# ----------------------------------------------------------------------- response (for the OpenAPI docs)
-class SentenceOut(BaseModel):
-    index: int = Field(description="Position in the cleaned article's sentence list.")
-    text: str
-    score: float | None = None
-
-
-class TopicOut(BaseModel):
-    label: str
-    score: float
-    scores: dict[str, float]
-
-
-class StanceOut(BaseModel):
-    target: str
-    label: str
-    score: float
-    scores: dict[str, float]
-    evidence: list[SentenceOut]
-
-
-class SummaryOut(BaseModel):
-    text: str
-    sentences: list[SentenceOut]
-
-
-class ModelOut(BaseModel):
-    name: str
-    version: str
-
-
-class AnalysisOut(BaseModel):
-    """The output contract for one article; the key of a task that was not asked for is absent."""
-
-    id: str | None = None
-    topic: TopicOut | None = None
-    stances: list[StanceOut] | None = None
-    summary: SummaryOut | None = None
-    warnings: list[str]
-    model: ModelOut
-
-
-class ErrorOut(BaseModel):
-    error: str = Field(description="A stable code: request_too_large, invalid_json, invalid_request, "
-                                   "too_many_articles, article_too_long, too_many_targets, invalid_article, busy")
-    message: str = Field(description="What was wrong and what to do about it.")
-    errors: list[dict[str, Any]] | None = Field(None, description="Per-article details, when there are several.")
-
-
-class HealthOut(BaseModel):
-    status: Literal["ok", "stopping"]
-    model_loaded: bool
-    model: ModelOut
-    labels: dict[str, list[str]]
-    queue: dict[str, int]
-    limits: dict[str, int]
+__all__ = ["ApiError", "Limits", "api_error_handler", "build_router"]
 
 
 # ---------------------------------------------------------------------------------------------- errors
@@ -211,7 +72,7 @@ def build_router(analyzer: Any, batcher: MicroBatcher, limits: Limits) -> APIRou
         summary="Analyze one article or a list of articles",
         response_model=AnalysisOut | list[AnalysisOut],
         responses=_ERROR_RESPONSES,
-        openapi_extra={"requestBody": _request_body_schema()},
+        openapi_extra={"requestBody": request_body_schema()},
         tags=["analysis"],
     )
     async def analyze(request: Request) -> JSONResponse:
@@ -219,8 +80,9 @@ def build_router(analyzer: Any, batcher: MicroBatcher, limits: Limits) -> APIRou
 
         Limits: see `GET /healthz` (`limits`). The result of each article is the presslens output contract.
         """
-        payload = _parse_json(await _read_body(request, limits.max_body_bytes))
-        articles, single = _validate(payload, limits)
+        body = await _read_body(request, limits.max_body_bytes)
+        # Parsing a few MB of JSON and cleaning articles take milliseconds of CPU each: off the event loop.
+        articles, single = await run_in_threadpool(lambda: _validate(_parse_json(body), limits))
         request.state.articles = len(articles)  # for the request log line
         prepared = await run_in_threadpool(_prepare_all, analyzer, articles, single)
         outcomes = await _analyze_through_queue(batcher, articles, prepared)
@@ -283,7 +145,7 @@ def _validate(payload: Any, limits: Limits) -> tuple[list[ArticleRequest], bool]
     """Typed articles and whether one object (not a list) was sent; ApiError(422) says what is wrong."""
     single = isinstance(payload, dict)
     if not single and not isinstance(payload, list):
-        raise ApiError(422, "invalid_request", f"the body is a JSON {_kind(payload)}; send an article object "
+        raise ApiError(422, "invalid_request", f"the body is a JSON {json_kind(payload)}; send an article object "
                                                'like {"text": "..."} or a list of them')
     items = [payload] if single else payload
     if not items:
@@ -292,7 +154,7 @@ def _validate(payload: Any, limits: Limits) -> tuple[list[ArticleRequest], bool]
         raise ApiError(422, "too_many_articles", f"{len(items)} articles in one request; the limit is "
                                                  f"{limits.max_articles} per request: split them over several")
     try:
-        articles = _ONE_OR_MANY.validate_python(items)
+        articles = ARTICLE_LIST.validate_python(items)
     except ValidationError as error:
         raise ApiError(422, "invalid_request", _describe(error, single),
                        errors=[_error_detail(e, single) for e in error.errors()]) from None
@@ -390,9 +252,3 @@ def _location(loc: tuple, single: bool) -> str:
     for part in parts:
         path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
     return prefix + (path or "body")
-
-
-def _kind(value: Any) -> str:
-    return {str: "string", bool: "boolean", type(None): "null", int: "number", float: "number"}.get(
-        type(value), type(value).__name__
-    )

@@ -20,9 +20,11 @@ from typing import Any
 import gradio as gr
 from fastapi import FastAPI
 
-from .api import ApiError, Limits, api_error_handler, build_router
+from .api import ApiError, api_error_handler, build_router
 from .batching import MicroBatcher, QueuedAnalyzer
-from .ui import CSS, build_ui
+from .render import CSS
+from .schemas import Limits
+from .ui import build_ui
 
 log = logging.getLogger("presslens.demo.requests")
 

@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .api import Limits
+from .schemas import Limits
 
 GRACEFUL_SECONDS = 10
 log = logging.getLogger("presslens.demo.server")

@@ -9,11 +9,10 @@ import pytest
 
 gr = pytest.importorskip("gradio")
 
-from demo.api import Limits  # noqa: E402
+from demo.schemas import Limits  # noqa: E402
 from demo.batching import MicroBatcher, QueuedAnalyzer  # noqa: E402
-from demo.ui import (  # noqa: E402
-    analyze_article, build_ui, highlight_sentences, load_article_file, load_examples, run_batch_file,
-)
+from demo.render import highlight_sentences  # noqa: E402
+from demo.ui import analyze_article, build_ui, load_article_file, load_examples, run_batch_file  # noqa: E402
 
 TASKS = ["topic", "stance", "summary"]
 

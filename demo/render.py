@@ -1,0 +1,139 @@
+"""How one analysis looks on the page: pure functions from an Analysis to component values (HTML escaped).
+
+    view = render_analysis(analysis, seconds=0.4)
+    view.topic        # {label: probability} for gr.Label
+    view.highlighted  # the article as HTML, summary and evidence sentences in <mark>
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+from typing import Any
+
+
+@dataclasses.dataclass(frozen=True)
+class ArticleView:
+    """Everything the results column shows, in the order of the page's output components."""
+
+    status: str  # markdown: time taken, model, sentences
+    topic: dict[str, float] | None  # for gr.Label
+    stances: str  # HTML
+    summary: str
+    highlighted: str  # HTML: the article with summary and evidence sentences marked
+    warnings: str  # HTML
+    contract: dict[str, Any]  # the output contract, for gr.JSON
+
+    def as_outputs(self) -> tuple:
+        return tuple(getattr(self, field.name) for field in dataclasses.fields(self))
+
+
+def render_analysis(analysis: Any, seconds: float) -> ArticleView:
+    """The page's view of one Analysis (pure: no model, no gradio state)."""
+    contract = analysis.to_dict()
+    model = contract["model"]
+    status = (f"Analyzed in **{seconds:.2f} s** · {len(analysis.sentences)} sentences · "
+              f"model `{model['name']}` {model['version']}")
+    if analysis.title:
+        status = f"**{markdown_escape(analysis.title)}**\n\n" + status
+    topic = dict(contract["topic"]["scores"]) if "topic" in contract else None
+    stances = _stances_html(contract["stances"]) if "stances" in contract else _muted("Stance was not requested.")
+    summary = contract["summary"]["text"] if "summary" in contract else "(summary not requested)"
+    return ArticleView(
+        status=status,
+        topic=topic,
+        stances=stances,
+        summary=summary,
+        highlighted=highlight_sentences(analysis),
+        warnings=_warnings_html(contract["warnings"]),
+        contract=contract,
+    )
+
+
+def highlight_sentences(analysis: Any) -> str:
+    """The cleaned article as HTML, summary and evidence sentences marked (hover: index and role).
+
+    HTML rather than gr.HighlightedText: the sentences flow as text, and each carries its index, which is
+    the `index` the JSON output uses for summary and evidence sentences.
+    """
+    in_summary = {s.index for s in analysis.summary.sentences} if analysis.summary else set()
+    in_evidence = {s.index for stance in analysis.stances or () for s in stance.evidence}
+    parts = []
+    for index, sentence in enumerate(analysis.sentences):
+        roles = [role for role, marked in (("summary", index in in_summary), ("evidence", index in in_evidence))
+                 if marked]
+        css = {("summary",): "pl-summary", ("evidence",): "pl-evidence", ("summary", "evidence"): "pl-both"}
+        hint = f"sentence #{index}" + (f" · {' + '.join(roles)}" if roles else "")
+        text = html.escape(sentence)
+        if roles:
+            text = f'<mark class="{css[tuple(roles)]}" data-index="{index}" title="{hint}">{text}</mark>'
+        else:
+            text = f'<span data-index="{index}" title="{hint}">{text}</span>'
+        parts.append(text)
+    legend = ('<div class="pl-legend"><mark class="pl-summary">summary</mark> <mark class="pl-evidence">'
+              'evidence</mark> <mark class="pl-both">summary + evidence</mark></div>')
+    return f'{legend}<div class="pl-article">{" ".join(parts)}</div>'
+
+
+def _stances_html(stances: list[dict[str, Any]]) -> str:
+    if not stances:
+        return _muted("No stance: the article has no headline and no claim was given.")
+    cards = []
+    for stance in stances:
+        bars = "".join(
+            f'<div class="pl-bar-row"><span class="pl-bar-label">{html.escape(label)}</span>'
+            f'<span class="pl-bar"><span style="width:{score * 100:.1f}%"></span></span>'
+            f'<span class="pl-bar-value">{score:.0%}</span></div>'
+            for label, score in sorted(stance["scores"].items(), key=lambda item: -item[1])
+        )
+        evidence = "".join(
+            f'<li><span class="pl-index">#{e["index"]}</span> {html.escape(e["text"])}</li>' for e in stance["evidence"]
+        )
+        cards.append(
+            '<div class="pl-stance">'
+            f'<div class="pl-claim">Claim: <q>{html.escape(stance["target"])}</q></div>'
+            f'<div class="pl-verdict">Stance: <strong class="pl-label-{html.escape(stance["label"])}">'
+            f'{html.escape(stance["label"])}</strong> ({stance["score"]:.0%})</div>'
+            f'<div class="pl-bars">{bars}</div>'
+            f'<div class="pl-evidence-title">Evidence sentences</div><ul class="pl-evidence">{evidence}</ul>'
+            "</div>"
+        )
+    return '<div class="pl-stances">' + "".join(cards) + "</div>"
+
+
+def _warnings_html(warnings: list[str]) -> str:
+    if not warnings:
+        return _muted("No warnings: nothing was removed and the article fit one window.")
+    items = "".join(f"<li>{html.escape(w)}</li>" for w in warnings)
+    return f'<div class="pl-warnings"><strong>Warnings</strong><ul>{items}</ul></div>'
+
+
+def _muted(text: str) -> str:
+    return f'<p class="pl-muted">{html.escape(text)}</p>'
+
+
+def markdown_escape(text: str) -> str:
+    return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|<>" else ch for ch in text)
+
+
+CSS = """
+.pl-muted { color: var(--body-text-color-subdued); }
+.pl-stance { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 10px 12px; margin-bottom: 10px; }
+.pl-claim { font-style: italic; margin-bottom: 4px; }
+.pl-bar-row { display: flex; align-items: center; gap: 8px; font-size: 0.9em; }
+.pl-bar-label { width: 6.5em; }
+.pl-bar { flex: 1; height: 8px; background: var(--background-fill-secondary); border-radius: 4px; overflow: hidden; }
+.pl-bar > span { display: block; height: 100%; background: var(--color-accent); }
+.pl-bar-value { width: 3em; text-align: right; }
+.pl-evidence-title { margin-top: 6px; font-weight: 600; }
+.pl-evidence { margin: 2px 0 0 1.2em; }
+.pl-index { color: var(--body-text-color-subdued); font-size: 0.85em; }
+.pl-warnings ul { margin: 2px 0 0 1.2em; }
+.pl-legend { margin-bottom: 6px; font-size: 0.9em; }
+.pl-article { line-height: 1.7; max-height: 640px; overflow-y: auto; padding: 8px 12px;
+              border: 1px solid var(--border-color-primary); border-radius: 8px; }
+mark.pl-summary { background: #fde68a; color: #1f2937; border-radius: 3px; padding: 1px 2px; }
+mark.pl-evidence { background: #a5f3fc; color: #1f2937; border-radius: 3px; padding: 1px 2px; }
+mark.pl-both { background: #bbf7d0; color: #1f2937; border-radius: 3px; padding: 1px 2px;
+               box-shadow: inset 0 -2px 0 #0e7490; }
+"""
