@@ -30,15 +30,17 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 class ServerProcess:
-    """`python -m demo.server` in a child process; its output goes to `log_path`."""
+    """`python -m demo.server` (or `presslens serve`) in a child process; its output goes to `log_path`."""
 
     def __init__(self, model: str | Path | None = None, *, args: Sequence[str] = (), host: str = "127.0.0.1",
-                 log_path: str | Path | None = None, nice: int = 0) -> None:
+                 log_path: str | Path | None = None, nice: int = 0, cli: bool = False) -> None:
         self.host, self.port = host, free_port(host)
         self.url = f"http://{host}:{self.port}"
         self.log_path = Path(log_path) if log_path else Path(tempfile.mkstemp(prefix="presslens-server-",
                                                                                 suffix=".log")[1])
-        self.command = [sys.executable, "-m", "demo.server", "--host", host, "--port", str(self.port), *args]
+        # cli=True runs `presslens serve` (its options only) instead of `python -m demo.server` (every knob).
+        entry = ["classifier.cli", "serve"] if cli else ["demo.server"]
+        self.command = [sys.executable, "-m", *entry, "--host", host, "--port", str(self.port), *args]
         if model is not None:
             self.command += ["--model", str(model)]
         self.nice = nice

@@ -280,3 +280,32 @@ def test_full_queue_is_503_with_retry_after_and_sigterm_stops_cleanly(tiny_check
         assert "batch worker joined" in process.log()
     finally:
         process.kill()
+
+
+# ----------------------------------------------------------------------------------- `presslens serve`
+def test_presslens_serve_starts_answers_and_stops_on_sigterm(tiny_checkpoint, tmp_path):
+    process = ServerProcess(tiny_checkpoint, args=["--precision", "fp32"], cli=True,
+                            log_path=tmp_path / "serve.log").start()
+    try:
+        with httpx.Client(base_url=process.url, timeout=60) as session:
+            assert post(session, ARTICLE).json()["model"]["name"] == "presslens-tiny-test"
+        assert process.stop() == 0, process.log()
+        assert '"POST /api/v1/analyze" 200 articles=1' in process.log()
+    finally:
+        process.kill()
+
+
+def test_presslens_serve_says_when_the_port_is_taken(tiny_checkpoint):
+    import socket
+
+    from click.testing import CliRunner
+
+    from classifier.cli import main
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(main, ["serve", "--port", str(port), "--model", str(tiny_checkpoint)])
+    assert result.exit_code == 1
+    assert f"port {port} on 127.0.0.1 is already in use" in result.output and "--port" in result.output
