@@ -239,11 +239,16 @@ def test_many_parallel_clients_each_get_their_own_answer(server):
 
 
 def test_one_log_line_per_request(server, client):
-    post(client, {**ARTICLE, "id": "logged"})
-    time.sleep(0.2)  # the line is written after the response is sent
-    lines = [line for line in server.log().splitlines() if '"POST /api/v1/analyze"' in line]
-    assert any(" 200 articles=1 " in line for line in lines)
-    assert any(" 422 " in line for line in lines) and any(" 413 " in line for line in lines)
+    before = len(server.log().splitlines())
+    assert post(client, {**ARTICLE, "id": "logged"}).status_code == 200
+    assert post(client, {"text": 5}).status_code == 422
+    assert client.get("/healthz?probe=1").status_code == 200
+    time.sleep(0.3)  # a line is written once its response has been sent
+    lines = server.log().splitlines()[before:]
+    assert len([line for line in lines if "presslens.demo.requests" in line]) == 3
+    assert any('"POST /api/v1/analyze" 200 articles=1 ' in line for line in lines)
+    assert any('"POST /api/v1/analyze" 422 ' in line for line in lines)
+    assert any('"GET /healthz?probe=1" 200 ' in line for line in lines)
 
 
 # ------------------------------------------------------------------------ a full queue; SIGTERM stop
