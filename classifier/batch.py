@@ -126,7 +126,8 @@ def partial_files(output: str) -> list[Path]:
 
 def plan_run(settings: BatchSettings, *, resume: bool, overwrite: bool) -> RunPlan:
     """Check the input, the output and any interrupted run; raise `BatchError` saying what to do."""
-    detect_format(settings.input), detect_format(settings.output)  # ValueError for an unknown extension
+    for path in (settings.input, settings.output):
+        detect_format(path)  # ValueError naming the known extensions
     plan = RunPlan(settings)
     if settings.output == STDIO:
         return plan
