@@ -19,6 +19,7 @@ from typing import Any
 
 import gradio as gr
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from .api import ApiError, api_error_handler, build_router
 from .batching import MicroBatcher, QueuedAnalyzer
@@ -54,7 +55,10 @@ def create_app(
                      batcher.batches_run, batcher.articles_done)
 
     info = analyzer.model_info
-    app = FastAPI(
+    # FastAPIOffline: the /docs page serves Swagger UI's files itself instead of loading them from a CDN, so
+    # it works on a machine without internet access (everything else here does too).
+    app = FastAPIOffline(
+        redoc_url=None,
         title="presslens API",
         version=info.version,
         summary="Topic, stance toward a claim and an extractive summary of news articles.",

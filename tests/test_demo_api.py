@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
+import re
 import threading
 import time
 
@@ -121,6 +122,10 @@ def test_openapi_schema_and_docs_page(client):
     assert "AnalysisOut" in schema["components"]["schemas"]
     docs = client.get("/docs")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
+    # The docs page works offline: its script and style come from this server, not from a CDN.
+    assert "cdn." not in docs.text
+    script = re.search(r'src="([^"]*swagger-ui-bundle\.js)"', docs.text).group(1)
+    assert client.get(script).status_code == 200
 
 
 def test_the_page_is_served_at_the_root(client):
