@@ -131,3 +131,24 @@ def test_batch_with_a_bad_file_shows_a_readable_error(page, tmp_path):
     page.locator("#run-batch").click()
     page.get_by_text("no column 'text'").first.wait_for(timeout=30_000)
     assert "Traceback" not in page.locator("body").inner_text()
+
+
+def test_the_page_and_docs_load_nothing_from_outside_the_server(browser, page_server):
+    """The server may run without internet access: no CDN, font service or analytics call."""
+    from demo.screenshot import VIEWPORT
+
+    page = browser.new_page(viewport=VIEWPORT)
+    outside: list[str] = []
+    page.on("request", lambda request: outside.append(request.url)
+            if not request.url.startswith((page_server.url, "data:", "blob:")) else None)
+    try:
+        page.goto(page_server.url + "/")
+        page.locator("#analyze").wait_for()
+        page.locator("#article-text textarea").fill(ARTICLE)
+        page.locator("#analyze").click()
+        page.locator("#highlighted .pl-article").wait_for(timeout=60_000)
+        page.goto(page_server.url + "/docs")
+        page.get_by_text("/api/v1/analyze").first.wait_for(timeout=30_000)
+    finally:
+        page.close()
+    assert outside == []
