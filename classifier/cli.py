@@ -93,6 +93,7 @@ def main() -> None:
     \b
     presslens analyze article.txt
     presslens batch articles.jsonl results.parquet
+    presslens serve
     presslens COMMAND --help     for the options of a command
     """
 
@@ -363,6 +364,38 @@ def serve(host: str, port: int, model_path: str | None, precision: str) -> None:
         ) from error
     except OSError as error:  # the port is taken or the address cannot be used
         raise click.ClickException(str(error.strerror or error)) from error
+
+
+# -------------------------------------------------------------------------------------------------- serve
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on (0.0.0.0: all).")
+@click.option("--port", type=click.IntRange(1, 65535), default=7860, show_default=True, help="TCP port.")
+@click.option("--model", "model_path", metavar="PATH", default=None,
+              help="A presslens checkpoint directory. [default: the model shipped with presslens]")
+@click.option("--precision", type=click.Choice(["auto", "bf16", "fp32"]), default="auto", show_default=True,
+              help="Inference precision.")
+@fatal_errors
+def serve(host: str, port: int, model_path: str | None, precision: str) -> None:
+    """Serve the web page (try an article, see why) and the JSON API, in one process, until Ctrl-C.
+
+    Needs the demo extra: pip install "presslens[demo]". More knobs (request limits, queue size):
+    python -m demo.server --help.
+
+    \b
+    Examples:
+      presslens serve                      then open http://127.0.0.1:7860
+      presslens serve --host 0.0.0.0 --port 8080 --model runs/best
+    """
+    try:
+        from demo.server import serve as run_server  # the demo extra: gradio and the HTTP stack
+
+        run_server(host=host, port=port, model_path=model_path, precision=precision)
+    except ImportError as error:  # raised at import or when the server imports its stack
+        raise click.ClickException(
+            f"the web app needs the demo extra ({error}); install it with: pip install \"presslens[demo]\""
+        ) from error
 
 
 if __name__ == "__main__":  # `python -m classifier.cli ...`, as the resume tests run it

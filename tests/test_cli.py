@@ -243,3 +243,17 @@ def test_batch_fatal_problems_exit_1(cli, tmp_path, tiny_checkpoint):
     assert unreadable.exit_code == 1 and "Parquet" in unreadable.output
     missing_folder = cli("batch", source, tmp_path / "nope" / "out.jsonl", "--model", tiny_checkpoint)
     assert missing_folder.exit_code == 1 and "does not exist" in missing_folder.output
+
+
+# ------------------------------------------------------------------------------------------------- serve
+
+
+def test_serve_help_and_bad_arguments(cli):
+    assert cli("serve", "--help").exit_code == 0
+    assert cli("serve", "--port", "0").exit_code == 2
+
+
+def test_serve_with_a_bad_model_fails_before_serving(cli, tmp_path):
+    result = cli("serve", "--port", "59999", "--model", tmp_path / "no_model")
+    assert result.exit_code == 1, result.output
+    assert "no_model" in result.output or "demo extra" in result.output
