@@ -18,6 +18,7 @@ from typing import Any
 
 import gradio as gr
 
+from classifier.analyzer import TASKS
 from classifier.errors import BatchError, InputError, PresslensError
 
 from .batching import BatcherClosedError, QueueFullError
@@ -26,7 +27,6 @@ from .schemas import Limits
 
 log = logging.getLogger("presslens.demo.ui")
 
-TASKS = ("topic", "stance", "summary")
 EXAMPLES_DIR = Path(__file__).parent / "examples"
 ARTICLE_FILE_TYPES = [".txt", ".html", ".htm"]
 BATCH_FILE_TYPES = [".jsonl", ".ndjson", ".csv", ".gz", ".parquet"]
@@ -77,7 +77,9 @@ def analyze_article(
     article = ArticleInput(text, title=(title or "").strip() or None, targets=targets)
     started = time.perf_counter()
     try:
-        analysis = analyzer.analyze(article, tasks=list(tasks), summary_sentences=int(summary_sentences))
+        # prepare first: its InputError speaks of this article alone (analyze's names a batch position)
+        prepared = analyzer.prepare(article)
+        analysis = analyzer.analyze(prepared, tasks=list(tasks), summary_sentences=int(summary_sentences))
     except InputError as error:
         raise gr.Error(f"This article cannot be analyzed: {error}", print_exception=False) from None
     except QueueFullError as error:
