@@ -215,7 +215,8 @@ class MicroBatcher:
     def _one_by_one(self, jobs: list[_Job], tasks, summary_sentences) -> Iterator[Outcome]:
         for article in (article for job in jobs for article in job.articles):
             try:
-                yield from self.analyzer.analyze_many([article], tasks=tasks, summary_sentences=summary_sentences)
+                prepared = self.analyzer.prepare(article)  # its InputError names no batch position
+                yield from self.analyzer.analyze_many([prepared], tasks=tasks, summary_sentences=summary_sentences)
             except PresslensError as error:
                 yield error
 

@@ -58,6 +58,7 @@ def test_a_bad_article_fails_alone(batcher):
     outcomes = mixed.result(timeout=60)
     assert outcomes[0].id == "id-2" and outcomes[2].id == "id-3"
     assert isinstance(outcomes[1], InputError) and "empty" in str(outcomes[1])
+    assert "0-based" not in str(outcomes[1])  # the article's own message, not a position in a shared batch
     assert good_after.result(timeout=60)[0].id == "id-4"
     assert batcher.pending == 0
 
