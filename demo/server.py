@@ -113,16 +113,18 @@ def _check_port_free(host: str, port: int) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     defaults = Limits()
-    parser = argparse.ArgumentParser(prog="python -m demo.server", description=__doc__.split("\n")[0])
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=7860)
-    parser.add_argument("--model", default=None, help="checkpoint directory (default: the shipped model)")
-    parser.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"])
-    parser.add_argument("--max-body-bytes", type=int, default=defaults.max_body_bytes)
-    parser.add_argument("--max-articles", type=int, default=defaults.max_articles, help="per request")
-    parser.add_argument("--max-chars", type=int, default=defaults.max_chars, help="per article")
-    parser.add_argument("--max-targets", type=int, default=defaults.max_targets, help="per article")
-    parser.add_argument("--max-summary-sentences", type=int, default=defaults.max_summary_sentences)
+    parser = argparse.ArgumentParser(prog="python -m demo.server", description=__doc__.split("\n")[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=7860, help="port to listen on")
+    parser.add_argument("--model", default=None, help="checkpoint directory; none = the shipped model")
+    parser.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"], help="inference precision")
+    parser.add_argument("--max-body-bytes", type=int, default=defaults.max_body_bytes, help="request body size (413 above)")
+    parser.add_argument("--max-articles", type=int, default=defaults.max_articles, help="articles per request")
+    parser.add_argument("--max-chars", type=int, default=defaults.max_chars, help="characters of text per article")
+    parser.add_argument("--max-targets", type=int, default=defaults.max_targets, help="claims per article")
+    parser.add_argument("--max-summary-sentences", type=int, default=defaults.max_summary_sentences,
+                        help="largest summary_sentences a request may ask for")
     parser.add_argument("--queue-articles", type=int, default=defaults.queue_articles,
                         help="articles queued or in analysis at once; more -> 503")
     parser.add_argument("--max-batch", type=int, default=32, help="articles per micro-batch")
