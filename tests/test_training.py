@@ -124,3 +124,17 @@ def test_missing_data_says_where_to_point(tmp_path):
 
     with pytest.raises(FileNotFoundError, match="--data-dir"):
         load_task("topic", "train", tmp_path)
+
+
+def test_a_second_stage_trains_one_head_from_a_checkpoint(tiny_world):
+    root, data, base = tiny_world
+    first = train(_config(root, data, base, "stage1"))
+    second = train(_config(root, data, base, "stage2", init_from=str(first), tasks="topic", max_steps=2))
+    info = PresslensModel.from_pretrained(second).config.training
+    assert [s.get("steps") for s in info["stages"]] == [4, 2] and info["steps"] == 6
+    before, after = PresslensModel.from_pretrained(first), PresslensModel.from_pretrained(second)
+    # only the topic head and the shared encoder moved; the summary head is untouched
+    torch.testing.assert_close(before.summary_head[0].weight, after.summary_head[0].weight)
+    assert not torch.equal(before.topic_head.weight, after.topic_head.weight)
+    with pytest.raises(ValueError, match="subset"):
+        TrainConfig(tasks="topic,sentiment")

