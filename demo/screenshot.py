@@ -41,7 +41,7 @@ def open_page(browser: Any, url: str) -> Any:
 def analyze_example(page: Any, headline_start: str) -> None:
     """Click the example whose headline starts with `headline_start`, press Analyze, wait for the results."""
     page.get_by_text(headline_start).first.click()
-    page.locator("#title textarea, #title input").first.wait_for()
+    page.wait_for_function("document.querySelector('#article-text textarea').value.length > 0")
     page.locator("#analyze").click()
     page.locator("#highlighted .pl-article").wait_for(timeout=RESULT_TIMEOUT_MS)
 
@@ -53,7 +53,11 @@ def capture(url: str, out: Path, headline_start: str = "Harbour City") -> Path:
         browser = launch_chromium(playwright)
         try:
             page = open_page(browser, url)
-            analyze_example(page, headline_start)
+            try:
+                analyze_example(page, headline_start)
+            except Exception:
+                page.screenshot(path=str(out.with_suffix(".failed.png")), full_page=True)  # what went wrong
+                raise
             page.wait_for_timeout(500)  # let the label bars finish their transition
             out.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(out), full_page=True)
