@@ -1,7 +1,7 @@
 """The training recipe as a dataclass: its defaults are the default model's recipe; every field is a flag.
 
     presslens-train --output-dir runs/default                 # the default recipe (about an hour on 2 shared cores)
-    presslens-train --output-dir runs/smoke --max-train-samples 32 --max-steps 4
+    presslens-train --output-dir runs/smoke --max-train-samples 32 --max-steps 4          # a quick smoke run
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ class TrainConfig:
 
     save_every_minutes: float = dataclasses.field(default=8.0, metadata={"help": "checkpoint period"})
     log_every_steps: int = 25
-    max_steps: int = dataclasses.field(default=0, metadata={"help": "stop after this many steps (debug; 0 = the full recipe)"})
+    max_steps: int = dataclasses.field(default=1700, metadata={"help": "train on the first N of the scheduled batches (all tasks interleaved; the LR decays to 0 at N); 0 = all of them"})
     max_train_samples: int = dataclasses.field(default=0, metadata={"help": "cap rows per task (debug; 0 = all)"})
     stop_after_steps: int = dataclasses.field(default=0, metadata={"help": "exit (as if interrupted) after this many steps of this invocation; for testing resume"})
 

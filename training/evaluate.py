@@ -207,6 +207,17 @@ def calibration(logits, targets: np.ndarray, groups, binary: bool = False) -> di
     }
 
 
+def _merge_baselines(report: dict, task: str, earlier: dict, args) -> None:
+    """Copy baseline rows from an earlier run, refusing if that run scored different rows."""
+    for key in ("summary_articles", "stance_pairs", "summary_sentences"):
+        if earlier.get("args", {}).get(key) != getattr(args, key):
+            raise SystemExit(f"--baselines-from was run with {key}={earlier.get('args', {}).get(key)}, not {getattr(args, key)}")
+    for name, value in earlier.get(task, {}).items():
+        if name not in ("model", "calibration", "seconds") and name not in report[task]:
+            report[task][name] = value
+    report[task]["baselines_from"] = args.baselines_from
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", required=True, help="checkpoint directory")
@@ -217,16 +228,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--summary-sentences", type=int, default=3)
     parser.add_argument("--stance-pairs", type=int, default=0, help="evaluate a seeded sample of pairs (0 = all)")
     parser.add_argument("--no-baselines", action="store_true", help="model only (a quick look at a checkpoint)")
+    parser.add_argument("--baselines-from", default=None,
+                        help="take the baseline figures from an earlier metrics JSON of the same rows (they do not depend on the model)")
     parser.add_argument("--output", default=None, help="write the metrics as JSON here")
     parser.add_argument("--calibrate", action="store_true", help="store the fitted temperatures in the checkpoint")
     args = parser.parse_args(argv)
 
     analyzer = Analyzer.from_pretrained(args.model, precision=args.precision)
-    report: dict = {"model": args.model, "precision": analyzer.precision}
+    report: dict = {"model": args.model, "precision": analyzer.precision,
+                    "args": {k: getattr(args, k) for k in ("summary_articles", "stance_pairs", "summary_sentences")}}
     for task in args.tasks.split(","):
         started = time.time()
         report[task] = {"topic": evaluate_topic, "stance": evaluate_stance, "summary": evaluate_summary}[task](analyzer, args)
         report[task]["seconds"] = round(time.time() - started, 1)
+        if args.baselines_from:
+            _merge_baselines(report, task, json.loads(Path(args.baselines_from).read_text(encoding="utf-8")), args)
         print(json.dumps({task: report[task]}, indent=1), flush=True)
     if args.output:
         Path(args.output).write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
