@@ -27,7 +27,8 @@ from .render import CSS
 from .schemas import Limits
 from .ui import build_ui
 
-log = logging.getLogger("presslens.demo.requests")
+log = logging.getLogger("presslens.demo.app")
+request_log = logging.getLogger("presslens.demo.requests")
 
 MAX_UPLOAD = "50mb"  # page uploads (an article file, a batch file)
 
@@ -107,5 +108,5 @@ class RequestLogMiddleware:
             path = scope.get("path", "")
             if scope.get("query_string"):
                 path += "?" + scope["query_string"].decode("latin-1")
-            log.info('%s "%s %s" %d%s %.3fs', client[0], scope["method"], path, status["code"], extra,
+            request_log.info('%s "%s %s" %d%s %.3fs', client[0], scope["method"], path, status["code"], extra,
                      time.perf_counter() - started)
