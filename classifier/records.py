@@ -1,9 +1,8 @@
 """Batch records in and out: JSON Lines (optionally gzip), CSV (optionally gzip) and Parquet, streamed.
 
-    for record in read_records("articles.csv", fields=FieldMap()):   # lazily, one record at a time
-        record.fields or record.error
-    fields = article_fields(record, fields, number)                  # -> ArticleFields | error message
-    write_table(journal_records, "results.parquet")                   # flat schema, see TABLE_COLUMNS
+    for number, record in enumerate(read_records("articles.csv", FieldMap())):  # lazily, one at a time
+        article = article_fields(record, FieldMap(), number)  # ArticleFields, or (id, error message)
+    write_table(output_records, "results.parquet", "parquet")  # the flat schema, TABLE_COLUMNS
 
 Readers never hold more than one record (JSONL, CSV) or one record batch (Parquet) in memory. A record that
 cannot be read (an undecodable JSON line, a line that is not an object, a CSV row with too many fields) is

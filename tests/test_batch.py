@@ -376,7 +376,7 @@ def test_sigkill_at_random_points_then_resume_gives_each_record_exactly_once(
 ):
     rng = random.Random(seed)
     source, target = tmp_path / source_name, tmp_path / target_name
-    expected = FIXTURES[detect_format(source_name)](source, n=240)
+    expected = FIXTURES[detect_format(source_name)](source, n=400)
     kills = []
     # First kill at a random moment from start-up on (often before any record is committed), then kills
     # once the journal has grown, each a random fraction of a second later (mid-batch, mid-write, ...).
@@ -388,7 +388,7 @@ def test_sigkill_at_random_points_then_resume_gives_each_record_exactly_once(
         kills.append("early")
     for _ in range(3):
         process = start_batch(source, target, tiny_checkpoint, "--resume")
-        if kill_when(process, target, journal_lines(target) + rng.randint(4, 20), rng.uniform(0.0, 0.4)):
+        if kill_when(process, target, journal_lines(target) + rng.randint(4, 20), rng.uniform(0.0, 0.2)):
             kills.append(journal_lines(target))
         else:
             assert process.returncode == 0, process.stderr.read().decode()
