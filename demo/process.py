@@ -46,7 +46,7 @@ class ServerProcess:
         self.nice = nice
         self.process: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 180.0) -> "ServerProcess":
+    def start(self, timeout: float = 300.0) -> "ServerProcess":
         """Start the child and wait until /healthz answers 200; RuntimeError (with the log) otherwise."""
         log = open(self.log_path, "wb")
         env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1"}
