@@ -335,41 +335,6 @@ def _duration(seconds: float) -> str:
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0: every interface).")
-@click.option("--port", type=click.IntRange(1, 65535), default=7860, show_default=True, help="Port to listen on.")
-@click.option("--model", "model_path", metavar="PATH", default=None,
-              help="A presslens checkpoint directory. [default: the model shipped with presslens]")
-@click.option("--precision", type=click.Choice(["auto", "bf16", "fp32"]), default="auto", show_default=True,
-              help="Inference precision; 'auto' picks what is fast and safe on this machine.")
-@fatal_errors
-def serve(host: str, port: int, model_path: str | None, precision: str) -> None:
-    """Start the web page (at /) and the JSON API (at /api/v1, docs at /docs) in one process.
-
-    The model loads once; Ctrl-C or SIGTERM stops the server cleanly. Needs the [demo] extra.
-
-    \b
-    Examples:
-      presslens serve
-      presslens serve --host 0.0.0.0 --port 8080 --model path/to/checkpoint
-      curl -s localhost:7860/api/v1/analyze -H 'content-type: application/json' -d '{"text": "..."}'
-    """
-    try:  # deferred: the classifier package must not need gradio, fastapi or uvicorn
-        from demo.server import serve as run_server
-
-        run_server(host, port, model_path, precision)  # imports gradio & co. before loading the model
-    except ImportError as error:
-        raise click.ClickException(
-            f"presslens serve needs the web extra ({error.name or error} is missing): "
-            "pip install 'presslens[demo]'"
-        ) from error
-    except OSError as error:  # the port is taken or the address cannot be used
-        raise click.ClickException(str(error.strerror or error)) from error
-
-
-# -------------------------------------------------------------------------------------------------- serve
-
-
-@main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on (0.0.0.0: all).")
 @click.option("--port", type=click.IntRange(1, 65535), default=7860, show_default=True, help="TCP port.")
 @click.option("--model", "model_path", metavar="PATH", default=None,
