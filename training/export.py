@@ -19,7 +19,7 @@ from classifier.model import PresslensModel
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt")
 
 
-def export(model_dir: Path, output: Path, metrics: dict) -> None:
+def export(model_dir: Path, output: Path, metrics: dict, notes: str = "") -> None:
     model = PresslensModel.from_pretrained(model_dir)
     staging = output.with_name(output.name + ".tmp")
     shutil.rmtree(staging, ignore_errors=True)
@@ -28,7 +28,10 @@ def export(model_dir: Path, output: Path, metrics: dict) -> None:
         if (model_dir / name).is_file():
             shutil.copy2(model_dir / name, staging / name)
     (staging / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n", encoding="utf-8")
-    (staging / "README.md").write_text(model_card(model, metrics), encoding="utf-8")
+    card = model_card(model, metrics)
+    if notes:
+        card += "\n" + notes.strip() + "\n"
+    (staging / "README.md").write_text(card, encoding="utf-8")
     shutil.rmtree(output, ignore_errors=True)
     staging.rename(output)
     size = (output / "model.safetensors").stat().st_size / 1e6
@@ -58,7 +61,7 @@ def model_card(model: PresslensModel, m: dict) -> str:
         "",
         "    presslens-train --output-dir runs/default",
         "    presslens-evaluate --model runs/default/final --output runs/default/metrics.json --calibrate",
-        "    presslens-export --model runs/default/final --metrics runs/default/metrics.json --output classifier/default_model",
+        "    presslens-export --model runs/default/final --metrics runs/default/metrics.json --notes docs/model_card_notes.md --output classifier/default_model",
         "",
         f"Training took {config.training.get('train_minutes', '?')} minutes ({config.training.get('steps', '?')} steps) on the",
         "2-core development machine (shared CPU, bfloat16 autocast, fp32 master weights). Recipe (the defaults of",
@@ -155,8 +158,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--model", required=True, type=Path)
     parser.add_argument("--metrics", required=True, type=Path)
     parser.add_argument("--output", default=Path("classifier/default_model"), type=Path)
+    parser.add_argument("--notes", type=Path, default=None, help="markdown appended to the model card (status, history)")
     args = parser.parse_args(argv)
-    export(args.model, args.output, json.loads(args.metrics.read_text(encoding="utf-8")))
+    notes = args.notes.read_text(encoding="utf-8") if args.notes else ""
+    export(args.model, args.output, json.loads(args.metrics.read_text(encoding="utf-8")), notes)
 
 
 if __name__ == "__main__":
