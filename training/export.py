@@ -98,7 +98,9 @@ def model_card(model: PresslensModel, m: dict) -> str:
             "| system | accuracy | macro-F1 |",
             "|---|---|---|",
         ]
-        for name, label in (("model", "presslens"), ("tfidf_logreg", "TF-IDF + logistic regression"), ("fasttext", "fastText")):
+        systems = (("model", "presslens"), ("tfidf_logreg", "TF-IDF + logistic regression (C=10)"),
+                   ("tfidf_logreg_c1", "TF-IDF + logistic regression (C=1)"), ("fasttext", "fastText"))
+        for name, label in ((n, l) for n, l in systems if n in topic):
             lines.append(f"| {label} | {_pct(topic[name]['accuracy'])} | {topic[name]['macro_f1']:.3f} |")
         lines.append("")
     if stance:

@@ -10,6 +10,7 @@ swapped in atomically). At the end the model is written to `<output_dir>/final/`
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import json
 import math
@@ -210,8 +211,6 @@ def load_training_state(directory: Path, model, optimizer, scheduler) -> tuple[i
     scheduler_state.pop("lr_lambdas", None)
     scheduler.load_state_dict(scheduler_state | {"lr_lambdas": [None] * len(optimizer.param_groups)})
     torch.set_rng_state(tensors["rng.torch"])
-    import ast
-
     random.setstate(ast.literal_eval(meta["python_rng"]))
     return meta["step"], meta["elapsed_seconds"]
 
