@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from classifier.analyzer import Analyzer
+from classifier.analyzer import Analyzer, first_document_window
 from classifier.encoding import collate_documents, collate_pairs, pack_windows, tokenize_sentences
 from classifier.model import CONFIG_FILE, load_config
 from classifier.postprocess import select_summary
@@ -62,8 +62,7 @@ def evaluate_topic(analyzer: Analyzer, args) -> dict:
     for row in valid:
         article = clean_article(row["text"].replace("\\", " "), title=row["title"] or None)
         tokens = tokenize_sentences(analyzer.tokenizer, article.sentences)
-        windows.append(pack_windows(analyzer.tokenizer, article.title, tokens, config.max_length,
-                                    config.max_title_tokens, pair=False, max_windows=1).windows[0])
+        windows.append(first_document_window(analyzer.tokenizer, article.title, tokens, config).windows[0])
     logits = np.stack([topic for topic, _ in _forward(analyzer, windows, documents=True)])
     labels = config.topic_labels
     gold = list(valid["label"])
@@ -129,9 +128,8 @@ def evaluate_summary(analyzer: Analyzer, args) -> dict:
     articles = [split_sentences(row["article"]) for row in rows]
     windows, owner = [], []
     for n, sentences in enumerate(articles):
-        packed = pack_windows(analyzer.tokenizer, None, tokenize_sentences(analyzer.tokenizer, sentences),
-                              config.max_length, config.max_title_tokens, pair=False)
-        windows.extend(packed.windows)
+        packed = first_document_window(analyzer.tokenizer, None, tokenize_sentences(analyzer.tokenizer, sentences), config)
+        windows.extend(packed.windows)  # the summary's candidates, as in Analyzer
         owner.extend([n] * len(packed.windows))
     outputs = _forward(analyzer, windows, documents=True)
     scores = [np.full(len(s), -1e4) for s in articles]
@@ -141,7 +139,7 @@ def evaluate_summary(analyzer: Analyzer, args) -> dict:
     references = list(rows["highlights"])
     k = args.summary_sentences
     picks = {
-        "model": [select_summary(list(map(float, s)), a, k) for s, a in zip(scores, articles)],
+        "model": [_select_read(s, a, k) for s, a in zip(scores, articles)],
         "lead3": [baselines.lead(a, k) for a in articles],
         "lead3_clean": [select_summary([-i for i in range(len(a))], a, k) for a in articles],
         "textrank": [baselines.textrank(a, k) for a in articles],
@@ -164,6 +162,13 @@ def evaluate_summary(analyzer: Analyzer, args) -> dict:
     result["calibration"] = calibration(flat_logits, np.array(flat_targets), groups=groups, binary=True)
     result["articles"] = len(rows)
     return result
+
+
+def _select_read(scores: np.ndarray, sentences: list[str], k: int) -> list[int]:
+    """select_summary over the sentences the model read (score set), as Analyzer._summary does."""
+    read = [i for i, score in enumerate(scores) if score > -1e3]
+    picked = select_summary([float(scores[i]) for i in read], [sentences[i] for i in read], k)
+    return [read[j] for j in picked]
 
 
 def calibration(logits, targets: np.ndarray, groups, binary: bool = False) -> dict:
