@@ -83,7 +83,7 @@ class Analyzer:
                 )
         path = Path(path)
         model = PresslensModel.from_pretrained(path)
-        tokenizer = _load_tokenizer(path)
+        tokenizer = load_tokenizer(path)
         return cls(model, tokenizer, batch_size=batch_size, precision=precision)
 
     # -- what the model knows -------------------------------------------------------------------------
@@ -265,6 +265,14 @@ class Analyzer:
                 _note_windows(len(packed.windows), packed.split_sentences, config.max_length, warnings)
         return per_target
 
+    def forward_windows(self, windows: list[Window], kind: str) -> list[tuple[list[float], list[float]]]:
+        """Raw outputs per window, in the windows' order (evaluation scores these against gold labels).
+
+        kind "documents": (topic logits, sentence logits); kind "pairs": (stance logits, body token weights).
+        """
+        forward = {"documents": self._forward_documents, "pairs": self._forward_pairs}[kind]
+        return self._run(windows, forward, self.batch_size)
+
     def _run(self, windows: list[Window], forward, size: int) -> list[tuple[Any, Any]]:
         """Run windows longest first in batches of `size`; outputs come back in the windows' order."""
         outputs: list[Any] = [None] * len(windows)
@@ -427,7 +435,7 @@ def _note_windows(count: int, split: int, max_length: int, warnings: list[str]) 
         warnings.append("a sentence longer than one window was split")
 
 
-def _load_tokenizer(path: Path) -> Any:
+def load_tokenizer(path: Path) -> Any:
     from transformers import AutoTokenizer  # deferred: importing transformers is slow
     from transformers.utils import logging as hf_logging
 

@@ -39,6 +39,7 @@ class PresslensConfig:
     max_title_tokens: int = 48  # the headline is cut to this inside a document window
     max_claim_tokens: int = 64  # a claim is cut to this inside a pair window
     max_sentence_positions: int = 64  # sentence index embedding; later sentences share the last one
+    summary_context_layers: int = 0  # transformer layers over a window's sentence vectors (0: none)
     temperatures: dict[str, float] = dataclasses.field(
         default_factory=lambda: {head: 1.0 for head in HEADS}
     )
@@ -53,6 +54,8 @@ class PresslensConfig:
                 raise ValueError(f"{head} labels must be a non-empty list of distinct names, got {labels!r}")
         if self.max_length > self.encoder.get("max_position_embeddings", 512):
             raise ValueError("max_length cannot exceed the encoder's max_position_embeddings")
+        if not 0 <= self.summary_context_layers <= 6:
+            raise ValueError(f"summary_context_layers must be between 0 and 6, got {self.summary_context_layers}")
 
     def to_json_dict(self) -> dict[str, Any]:
         """The on-disk form: label maps written as `id2label` per head, as transformers does."""
@@ -122,6 +125,9 @@ class PresslensModel(nn.Module):
         # Where a sentence sits in the article matters for news summaries (the lead), across windows too.
         self.sentence_position = nn.Embedding(config.max_sentence_positions, hidden)
         nn.init.zeros_(self.sentence_position.weight)
+        # Optional: let each sentence's score see the window's other sentences (BertSumExt's inter-sentence
+        # transformer), so that the head can weigh a sentence against its neighbours.
+        self.summary_context = _sentence_context(hidden, config, dropout) if config.summary_context_layers else None
         self.summary_head = nn.Sequential(
             nn.Linear(hidden, hidden), nn.GELU(), nn.Dropout(dropout), nn.Linear(hidden, 1)
         )
@@ -140,20 +146,37 @@ class PresslensModel(nn.Module):
         headline and special tokens; `sentence_position` [B, S] gives each local sentence's index in the
         whole article (padding: -1). S = sentence_position.shape[1].
         """
+        pooled, sentence_vectors = self.document_states(
+            input_ids, attention_mask, sentence_index, sentence_position.shape[1]
+        )
+        return self.topic_head(self.dropout(pooled)), self.score_sentences(sentence_vectors, sentence_position)
+
+    def document_states(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, sentence_index: torch.Tensor, n_sent: int
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Encoder pass -> (mean-pooled window [B, H], mean-pooled vector of each local sentence [B, S, H])."""
         hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
         mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
         pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
-        topic_logits = self.topic_head(self.dropout(pooled))
-
-        n_sent = sentence_position.shape[1]
         slots = torch.arange(n_sent, device=input_ids.device)
         membership = (sentence_index.unsqueeze(1) == slots.view(1, -1, 1)).to(hidden.dtype)  # [B, S, T]
         sentence_vectors = membership @ hidden / membership.sum(-1, keepdim=True).clamp(min=1.0)
+        return pooled, sentence_vectors
+
+    def score_sentences(self, sentence_vectors: torch.Tensor, sentence_position: torch.Tensor) -> torch.Tensor:
+        """Summary logits [B, S] from mean-pooled sentence vectors [B, S, H] and article positions [B, S].
+
+        Split out of encode_documents so that a later training stage can fit the summary layers on cached
+        vectors of a frozen encoder (training/summary_stage.py).
+        """
         position = sentence_position.clamp(min=0, max=self.config.max_sentence_positions - 1)
-        sentence_vectors = sentence_vectors + self.sentence_position(position).to(hidden.dtype)
-        sentence_logits = self.summary_head(self.dropout(sentence_vectors)).squeeze(-1)
-        sentence_logits = sentence_logits.masked_fill(sentence_position < 0, float("-inf"))
-        return topic_logits, sentence_logits
+        vectors = sentence_vectors + self.sentence_position(position).to(sentence_vectors.dtype)
+        if self.summary_context is not None:
+            padding = sentence_position < 0
+            padding[:, 0] = False  # a row of padding only would make attention NaN; its logits are masked anyway
+            vectors = self.summary_context(vectors, src_key_padding_mask=padding)
+        sentence_logits = self.summary_head(self.dropout(vectors)).squeeze(-1)
+        return sentence_logits.masked_fill(sentence_position < 0, float("-inf"))
 
     def classify_pairs(
         self,
@@ -217,6 +240,16 @@ class PresslensModel(nn.Module):
             )
         model.eval()
         return model
+
+
+def _sentence_context(hidden: int, config: PresslensConfig, dropout: float) -> nn.TransformerEncoder:
+    heads = config.encoder.get("num_attention_heads", 12)
+    layer = nn.TransformerEncoderLayer(
+        hidden, heads, 4 * hidden, dropout, activation="gelu", batch_first=True, norm_first=True
+    )
+    return nn.TransformerEncoder(
+        layer, config.summary_context_layers, norm=nn.LayerNorm(hidden), enable_nested_tensor=False
+    )
 
 
 def load_config(directory: str | Path) -> PresslensConfig:

@@ -144,3 +144,35 @@ def test_error_names_the_path(checkpoint_copy):
     with pytest.raises(ModelLoadError) as info:
         PresslensModel.from_pretrained(checkpoint_copy)
     assert str(checkpoint_copy) in str(info.value)
+
+
+def test_summary_context_layers_round_trip_and_see_the_whole_window(tiny_checkpoint, tmp_path):
+    import dataclasses
+
+    base = PresslensModel.from_pretrained(tiny_checkpoint)
+    torch.manual_seed(0)
+    model = PresslensModel(dataclasses.replace(base.config, summary_context_layers=1))
+    model.load_state_dict(base.state_dict(), strict=False)
+    model.eval()
+    model.save_pretrained(tmp_path / "context")
+    again = PresslensModel.from_pretrained(tmp_path / "context")
+    assert again.config.summary_context_layers == 1
+    for before, after in zip(_outputs(model), _outputs(again)):
+        assert torch.equal(before, after)
+    _, sentences, _, _ = _outputs(again)
+    assert torch.isfinite(sentences[0]).all() and torch.isinf(sentences[1, 1])  # a one-sentence row: no NaN
+    # With context, a sentence's score depends on its neighbour; without, it does not.
+    vectors = torch.randn(1, 2, base.config.encoder["hidden_size"])
+    other = vectors.clone()
+    other[0, 1] += 1.0
+    positions = torch.tensor([[0, 1]])
+    with torch.inference_mode():
+        assert not torch.equal(again.score_sentences(vectors, positions)[0, 0], again.score_sentences(other, positions)[0, 0])
+        assert torch.equal(base.score_sentences(vectors, positions)[0, 0], base.score_sentences(other, positions)[0, 0])
+
+
+def test_context_layers_are_bounded():
+    from classifier.model import PresslensConfig
+
+    with pytest.raises(ValueError, match="summary_context_layers"):
+        PresslensConfig(encoder={"hidden_size": 8}, topic_labels=["a"], stance_labels=["b"], summary_context_layers=9)

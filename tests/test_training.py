@@ -138,3 +138,107 @@ def test_a_second_stage_trains_one_head_from_a_checkpoint(tiny_world):
     assert not torch.equal(before.topic_head.weight, after.topic_head.weight)
     with pytest.raises(ValueError, match="subset"):
         TrainConfig(tasks="topic,sentiment")
+
+
+# -- the summary stage: frozen encoder, cached sentence vectors, summary layers refit ----------------------
+def _summary_stage(root: Path, data: Path, init_from: Path, name: str, **overrides):
+    from training.summary_stage import SummaryStageConfig
+
+    settings = dict(init_from=str(init_from), output_dir=str(root / name), data_dir=str(data),
+                    cache_dir=str(root / "cache"), articles=4, articles_from="all", context_layers=1, epochs=2, batch_size=2,
+                    chunk_articles=3, bf16=False, threads=1)
+    settings.update(overrides)
+    return SummaryStageConfig(**settings)
+
+
+def test_summary_stage_refits_only_the_summary_layers(tiny_world):
+    from training.summary_stage import run
+
+    root, data, base = tiny_world
+    first = train(_config(root, data, base, "for-summary"))
+    final = run(_summary_stage(root, data, first, "summary"))
+    assert sorted(p.name for p in (root / "summary" / "features").iterdir()) == ["0000.safetensors", "0001.safetensors"]
+    before, after = PresslensModel.from_pretrained(first), PresslensModel.from_pretrained(final)
+    assert after.config.summary_context_layers == 1 and after.config.version == "0.2.0"
+    info = after.config.training
+    assert len(info["stages"]) == 2 and info["stages"][1]["recipe"]["stage"] == "summary"
+    old, new = before.state_dict(), after.state_dict()
+    for name in old:  # the encoder, topic and stance heads are frozen, bit for bit
+        if not name.startswith(("summary_head", "sentence_position")):
+            assert torch.equal(old[name], new[name]), name
+    assert not torch.equal(old["summary_head.3.weight"], new["summary_head.3.weight"])
+    result = Analyzer.from_pretrained(final, precision="fp32").analyze(BODY, title="Bridge to close in May")
+    assert result.summary.sentences and result.topic.label in after.config.topic_labels
+
+
+def test_summary_stage_resumes_to_the_same_model(tiny_world):
+    from training.summary_stage import run
+
+    root, data, base = tiny_world
+    first = train(_config(root, data, base, "for-summary-resume"))
+    straight = run(_summary_stage(root, data, first, "summary-straight"))
+    checkpoint = run(_summary_stage(root, data, first, "summary-interrupted", stop_after_epochs=1))
+    assert json.loads((checkpoint / "state.json").read_text())["epoch"] == 1
+    assert not (root / "summary-interrupted" / "final").exists()
+    (root / "summary-interrupted" / "features" / "0001.safetensors").unlink()  # killed mid-features too
+    resumed = run(_summary_stage(root, data, first, "summary-interrupted"))
+    a, b = PresslensModel.from_pretrained(straight).state_dict(), PresslensModel.from_pretrained(resumed).state_dict()
+    for name in a:
+        torch.testing.assert_close(a[name], b[name], msg=f"{name} differs after resume")
+
+
+def test_summary_stage_needs_a_stage_one_checkpoint():
+    from training.summary_stage import SummaryStageConfig
+
+    with pytest.raises(ValueError, match="init-from"):
+        SummaryStageConfig()
+    with pytest.raises(ValueError, match="articles_from"):
+        SummaryStageConfig(init_from="x", articles_from="bbc")
+
+
+def test_summary_stage_says_when_no_article_is_from_the_outlet(tiny_world):
+    from training.summary_stage import SummaryStageConfig, training_articles
+
+    root, data, _ = tiny_world
+    config = SummaryStageConfig(init_from="x", data_dir=str(data), cache_dir=str(root / "cache"), articles_from="dm")
+    with pytest.raises(SystemExit, match="--articles-from all"):
+        training_articles(config)
+
+
+def test_the_whole_recipe_train_summary_stage_evaluate_export(tiny_world, tmp_path):
+    """The README's four training commands, in order, on the fixtures."""
+    import shutil
+
+    from safetensors import safe_open
+
+    from training.evaluate import main as evaluate
+    from training.export import main as export
+    from training.summary_stage import run
+
+    root, data, base = tiny_world
+    model_dir = tmp_path / "model"
+    stage1 = train(_config(root, data, base, "recipe-stage1"))
+    shutil.copytree(run(_summary_stage(root, data, stage1, "recipe-stage2")), model_dir)
+    report_path = tmp_path / "metrics.json"
+    evaluate(["--model", str(model_dir), "--data-dir", str(data), "--summary-articles", "4", "--precision", "fp32",
+              "--no-baselines", "--output", str(report_path), "--calibrate"])
+    report = json.loads(report_path.read_text())
+    assert report["topic"]["model"]["n"] == len(TOPIC)
+    assert 0.0 <= report["stance"]["model"]["fnc_score"] <= 1.0
+    assert set(report["summary"]["model"]) == set(report["summary"]["lead3"]) == {"rouge1", "rouge2", "rougeL"}
+    assert report["stance"]["calibration"]["ece_calibrated_crossfit"] is None  # one body: nothing to cross-fit
+    temperatures = json.loads((model_dir / "config.json").read_text())["temperatures"]
+    assert temperatures == {head: report[head]["calibration"]["temperature"] for head in ("topic", "stance", "summary")}
+
+    shipped = tmp_path / "shipped"
+    notes = tmp_path / "notes.md"
+    notes.write_text("## Status\n\nnotes appended verbatim\n")
+    export(["--model", str(model_dir), "--metrics", str(report_path), "--notes", str(notes), "--output", str(shipped)])
+    with safe_open(str(shipped / "model.safetensors"), "pt") as handle:
+        assert {handle.get_tensor(k).dtype for k in handle.keys()} == {torch.float16}
+    card = (shipped / "README.md").read_text()
+    assert "Stage 2, summary layers" in card and "notes appended verbatim" in card
+    assert f"| presslens | {report['summary']['model']['rouge1']:.2f} |" in card
+    assert json.loads((shipped / "metrics.json").read_text()) == report
+    result = Analyzer.from_pretrained(shipped, precision="fp32").analyze(BODY, title="Bridge to close in May")
+    assert result.summary.sentences and result.stances[0].label in {y for *_, y in STANCE}

@@ -1,6 +1,6 @@
 """The training recipe as a dataclass: its defaults are the default model's recipe; every field is a flag.
 
-    presslens-train --output-dir runs/default                 # the default recipe (about an hour on 2 shared cores)
+    presslens-train --output-dir runs/default                 # stage 1 of the default recipe (about 75 min here)
     presslens-train --output-dir runs/smoke --max-train-samples 32 --max-steps 4          # a quick smoke run
 """
 
@@ -72,10 +72,14 @@ class TrainConfig:
 
 
 def parse_args(argv: list[str] | None = None, description: str = "") -> TrainConfig:
-    """Every TrainConfig field as a --flag (HfArgumentParser-style, without the dependency)."""
+    return parse_dataclass_args(TrainConfig, argv, description)
+
+
+def parse_dataclass_args(cls, argv: list[str] | None = None, description: str = ""):
+    """Every field of the dataclass `cls` as a --flag (HfArgumentParser-style, without the dependency)."""
     parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
-    hints = typing.get_type_hints(TrainConfig)
-    for field in dataclasses.fields(TrainConfig):
+    hints = typing.get_type_hints(cls)
+    for field in dataclasses.fields(cls):
         flag = "--" + field.name.replace("_", "-")
         kind = hints[field.name]
         help_text = field.metadata.get("help", "") + f" (default: {field.default})"
@@ -85,7 +89,7 @@ def parse_args(argv: list[str] | None = None, description: str = "") -> TrainCon
             base = next((t for t in typing.get_args(kind) if t is not type(None)), kind)
             parser.add_argument(flag, type=base, default=field.default, help=help_text)
     try:
-        return TrainConfig(**vars(parser.parse_args(argv)))
+        return cls(**vars(parser.parse_args(argv)))
     except ValueError as exc:
         parser.error(str(exc))
         raise  # unreachable: parser.error exits

@@ -22,10 +22,9 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from classifier.analyzer import Analyzer, first_document_window
-from classifier.encoding import collate_documents, collate_pairs, pack_windows, tokenize_sentences
+from classifier.encoding import pack_windows, tokenize_sentences
 from classifier.model import CONFIG_FILE, load_config
 from classifier.postprocess import select_summary
 from classifier.text import clean_article
@@ -33,26 +32,6 @@ from classifier.text import clean_article
 from . import baselines, metrics
 from .data import load_task
 from .summary_labels import split_sentences
-
-
-def _forward(analyzer: Analyzer, windows, documents: bool, batch_size: int = 32):
-    """Raw outputs for each window, longest first in batches, returned in the windows' order."""
-    out = [None] * len(windows)
-    order = sorted(range(len(windows)), key=lambda i: -len(windows[i].input_ids))
-    pad = analyzer.tokenizer.pad_token_id
-    with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=analyzer.precision == "bf16"):
-        for start in range(0, len(order), batch_size):
-            idx = order[start : start + batch_size]
-            chunk = [windows[i] for i in idx]
-            if documents:
-                topic, sentences = analyzer.model.encode_documents(**collate_documents(chunk, pad))
-                rows = list(zip(topic.float().numpy(), sentences.float().numpy()))
-            else:
-                logits, _ = analyzer.model.classify_pairs(**collate_pairs(chunk, pad))
-                rows = list(logits.float().numpy())
-            for i, row in zip(idx, rows):
-                out[i] = row
-    return out
 
 
 def evaluate_topic(analyzer: Analyzer, args) -> dict:
@@ -63,7 +42,7 @@ def evaluate_topic(analyzer: Analyzer, args) -> dict:
         article = clean_article(row["text"].replace("\\", " "), title=row["title"] or None)
         tokens = tokenize_sentences(analyzer.tokenizer, article.sentences)
         windows.append(first_document_window(analyzer.tokenizer, article.title, tokens, config).windows[0])
-    logits = np.stack([topic for topic, _ in _forward(analyzer, windows, documents=True)])
+    logits = np.stack([topic for topic, _ in analyzer.forward_windows(windows, "documents")])
     labels = config.topic_labels
     gold = list(valid["label"])
     predicted = [labels[i] for i in logits.argmax(1)]
@@ -97,7 +76,7 @@ def evaluate_stance(analyzer: Analyzer, args) -> dict:
                               config.max_claim_tokens, pair=True)
         windows.extend(packed.windows)
         owner.extend([n] * len(packed.windows))
-    outputs = _forward(analyzer, windows, documents=False)
+    outputs = [logits for logits, _ in analyzer.forward_windows(windows, "pairs")]
     per_pair: list[list[np.ndarray]] = [[] for _ in range(len(valid))]
     for n, row in zip(owner, outputs):
         per_pair[n].append(row)
@@ -131,7 +110,7 @@ def evaluate_summary(analyzer: Analyzer, args) -> dict:
         packed = first_document_window(analyzer.tokenizer, None, tokenize_sentences(analyzer.tokenizer, sentences), config)
         windows.extend(packed.windows)  # the summary's candidates, as in Analyzer
         owner.extend([n] * len(packed.windows))
-    outputs = _forward(analyzer, windows, documents=True)
+    outputs = analyzer.forward_windows(windows, "documents")
     scores = [np.full(len(s), -1e4) for s in articles]
     for window, n, (_, sentence_logits) in zip(windows, owner, outputs):
         for local, index in enumerate(window.sentence_ids):
@@ -199,7 +178,7 @@ def calibration(logits, targets: np.ndarray, groups, binary: bool = False) -> di
     fold_of = {g: i % 2 for i, g in enumerate(unique)}
     folds = [np.array([fold_of[g] == f for g in groups]) for f in (0, 1)]
     cross = []
-    for fit_fold, test_fold in ((0, 1), (1, 0)):
+    for fit_fold, test_fold in ((0, 1), (1, 0)) if len(unique) > 1 else ():  # one group: nothing to cross-fit
         fit_rows = [r for r, m in zip(rows, folds[fit_fold]) if m]
         test_rows = [r for r, m in zip(rows, folds[test_fold]) if m]
         t = nll_fit(fit_rows, targets[folds[fit_fold]])
@@ -207,7 +186,7 @@ def calibration(logits, targets: np.ndarray, groups, binary: bool = False) -> di
     temperature = nll_fit(rows, targets)
     return {
         "ece_uncalibrated": round(ece(probs_at(rows, 1.0), targets), 4),
-        "ece_calibrated_crossfit": round(sum(e * n for e, n in cross) / sum(n for _, n in cross), 4),
+        "ece_calibrated_crossfit": round(sum(e * n for e, n in cross) / sum(n for _, n in cross), 4) if cross else None,
         "temperature": temperature,
     }
 

@@ -38,13 +38,19 @@ def export(model_dir: Path, output: Path, metrics: dict, notes: str = "") -> Non
     print(f"exported to {output} ({size:.1f} MB of float16 weights)")
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def _pct(value: float) -> str:
     return f"{100 * value:.1f}"
 
 
 def model_card(model: PresslensModel, m: dict) -> str:
     config = model.config
-    recipe = config.training.get("recipe", {})
+    stages = config.training.get("stages", [config.training])
+    recipe = stages[0].get("recipe", {})
+    summary_stage = next((st for st in stages[1:] if st.get("recipe", {}).get("stage") == "summary"), None)
     topic, stance, summary = m.get("topic", {}), m.get("stance", {}), m.get("summary", {})
     lines = [
         f"# {config.name} {config.version}",
@@ -52,7 +58,10 @@ def model_card(model: PresslensModel, m: dict) -> str:
         "The default presslens model: one all-MiniLM-L6-v2 encoder (6 layers, hidden 384, 22.7 M parameters,",
         "uncased) fine-tuned jointly for three heads: topic of an article (headline + lead), stance of an article",
         "body toward a claim (agree / disagree / discuss / unrelated) and a per-sentence score for extractive",
-        "summaries. Weights are float16 safetensors; probabilities are temperature-scaled on validation data",
+        "summaries"
+        + (f" (with {_count(config.summary_context_layers, 'transformer layer')} across a window's sentences)"
+           if config.summary_context_layers else "")
+        + ". Weights are float16 safetensors; probabilities are temperature-scaled on validation data",
         f"(temperatures: {json.dumps(config.temperatures)}).",
         "",
         "## Training",
@@ -60,12 +69,15 @@ def model_card(model: PresslensModel, m: dict) -> str:
         "Command (from the repository root, data in `../shared/data`):",
         "",
         "    presslens-train --output-dir runs/default",
-        "    presslens-evaluate --model runs/default/final --output runs/default/metrics.json --calibrate",
-        "    presslens-export --model runs/default/final --metrics runs/default/metrics.json --notes docs/model_card_notes.md --output classifier/default_model",
+        "    presslens-train-summary --init-from runs/default/final --output-dir runs/default/summary",
+        "    presslens-evaluate --model runs/default/summary/final --output runs/default/metrics.json --calibrate",
+        "    presslens-export --model runs/default/summary/final --metrics runs/default/metrics.json --notes docs/model_card_notes.md --output classifier/default_model",
         "",
-        f"Training took {config.training.get('train_minutes', '?')} minutes ({config.training.get('steps', '?')} steps) on the",
-        "2-core development machine (shared CPU, bfloat16 autocast, fp32 master weights). Recipe (the defaults of",
-        "`training/config.py`):",
+        f"Training took {config.training.get('train_minutes', '?')} minutes in all on the 2-core development machine",
+        "(shared CPU, bfloat16 autocast, fp32 master weights).",
+        "",
+        f"**Stage 1, multi-task** ({stages[0].get('train_minutes', '?')} min, {stages[0].get('steps', '?')} steps;"
+        " the defaults of `training/config.py`):",
         "",
         "| field | value |",
         "|---|---|",
@@ -75,6 +87,20 @@ def model_card(model: PresslensModel, m: dict) -> str:
                 "learning_rate", "head_learning_rate", "warmup_fraction", "bf16", "seed"):
         if key in recipe:
             lines.append(f"| {key} | {recipe[key]} |")
+    if summary_stage:
+        r = summary_stage["recipe"]
+        outlets = {"all": "CNN and Daily Mail", "dm": "Daily Mail", "cnn": "CNN"}.get(r.get("articles_from"), "?")
+        layers = r.get("context_layers")
+        lines += [
+            "",
+            f"**Stage 2, summary layers** ({summary_stage.get('train_minutes', '?')} min,"
+            f" {summary_stage.get('feature_minutes', '?')} of them reading articles; `training/summary_stage.py`).",
+            "The stage-1 encoder is frozen, so topic and stance are unchanged. The stage reads the first 512-token",
+            f"window of {r.get('articles'):,} training articles ({outlets}) once and caches each sentence's vector;",
+            f"the sentence position embedding, {_count(layers, 'inter-sentence transformer layer')} and the scoring",
+            f"MLP are then trained on them for {r.get('epochs')} epochs (batch {r.get('batch_size')},"
+            f" learning rate {r.get('learning_rate')}).",
+        ]
     lines += [
         "",
         "Data (local files; never redistributed with the model):",
@@ -83,8 +109,11 @@ def model_card(model: PresslensModel, m: dict) -> str:
         "  120k training split is not available here); research and non-commercial use.",
         "* stance: FNC-1 train bodies (split by body: no validation body is seen in training); unrelated pairs",
         "  downsampled in the training stream, inverse-square-root class weights. Research data (Emergent / FNC-1).",
-        "* summary: 6,000 CNN/DailyMail training articles (lower-cased, PTB-tokenised), sentence labels from a",
-        "  greedy ROUGE-1+2 oracle against the highlights. Research data (Hermann et al. 2015; See et al. 2017).",
+        f"* summary: {recipe.get('summary_examples', '?'):,} CNN/DailyMail training articles in stage 1"
+        + (f" and {summary_stage['recipe'].get('articles'):,} in stage 2" if summary_stage else "")
+        + " (lower-cased, PTB-tokenised),",
+        "  sentence labels from a greedy ROUGE-1+2 oracle against the highlights. Research data (Hermann et al.",
+        "  2015; See et al. 2017).",
         "",
         "## Validation metrics (same rows for model and baselines)",
         "",
@@ -111,6 +140,8 @@ def model_card(model: PresslensModel, m: dict) -> str:
             "|---|---|---|---|---|---|---|",
         ]
         for name, label in (("model", "presslens"), ("tfidf_linear", "TF-IDF similarity + linear"), ("majority", "majority class")):
+            if name not in stance:  # evaluated with --no-baselines
+                continue
             f1 = stance[name]["f1"]
             lines.append(
                 f"| {label} | {_pct(stance[name]['fnc_score'])} | {stance[name]['macro_f1']:.3f} | "
@@ -125,6 +156,8 @@ def model_card(model: PresslensModel, m: dict) -> str:
             "|---|---|---|---|",
         ]
         for name, label in (("model", "presslens"), ("lead3", "Lead-3"), ("lead3_clean", "Lead-3 (skipping sentences under 4 words)"), ("textrank", "TextRank")):
+            if name not in summary:
+                continue
             r = summary[name]
             lines.append(f"| {label} | {r['rouge1']:.2f} | {r['rouge2']:.2f} | {r['rougeL']:.2f} |")
         lines.append("")
@@ -133,7 +166,8 @@ def model_card(model: PresslensModel, m: dict) -> str:
     for head, block in (("topic", topic), ("stance", stance), ("summary", summary)):
         if block and "calibration" in block:
             c = block["calibration"]
-            lines.append(f"| {head} | {c['ece_uncalibrated']:.4f} | {c['ece_calibrated_crossfit']:.4f} | {c['temperature']} |")
+            crossfit = "n/a" if c["ece_calibrated_crossfit"] is None else f"{c['ece_calibrated_crossfit']:.4f}"
+            lines.append(f"| {head} | {c['ece_uncalibrated']:.4f} | {crossfit} | {c['temperature']} |")
     lines += [
         "",
         "## Limits",

@@ -13,10 +13,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import json
-import math
-import os
 import random
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -24,8 +21,10 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
+from classifier.analyzer import load_tokenizer
 from classifier.model import PresslensConfig, PresslensModel
 
+from .checkpoints import optimizer_tensors, restore_optimizer, restore_scheduler, scheduler_state, staging_dir, swap_in
 from .config import TrainConfig, parse_args
 from .data import load_task, local_file
 from .examples import TaskExamples, stance_examples, summary_examples, topic_examples
@@ -169,47 +168,27 @@ def build_optimizer(model: PresslensModel, config: TrainConfig, total_steps: int
 
 def save_training_state(directory: Path, model, optimizer, scheduler, step: int, elapsed: float, config) -> None:
     """Atomically replace `directory` with the state after `step` steps (model, optimizer, RNG, counters)."""
-    tmp = directory.with_name(directory.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
+    tmp = staging_dir(directory)
     model.save_pretrained(tmp)
-    opt_state = optimizer.state_dict()
-    tensors = {"rng.torch": torch.get_rng_state()}
-    for pid, slots in opt_state["state"].items():
-        for key, value in slots.items():
-            tensors[f"opt.{pid}.{key}"] = value if torch.is_tensor(value) else torch.tensor(value)
-    save_file(tensors, str(tmp / "optimizer.safetensors"))
+    save_file(optimizer_tensors(optimizer) | {"rng.torch": torch.get_rng_state()}, str(tmp / "optimizer.safetensors"))
     meta = {
         "step": step,
         "elapsed_seconds": elapsed,
-        "param_groups": opt_state["param_groups"],
-        "scheduler": scheduler.state_dict() | {"lr_lambdas": None},
+        "param_groups": optimizer.state_dict()["param_groups"],
+        "scheduler": scheduler_state(scheduler),
         "python_rng": repr(random.getstate()),
         "config": dataclasses.asdict(config),
     }
     (tmp / STATE_FILE).write_text(json.dumps(meta, indent=1), encoding="utf-8")
-    old = directory.with_name(directory.name + ".old")
-    shutil.rmtree(old, ignore_errors=True)
-    if directory.exists():
-        directory.rename(old)
-    tmp.rename(directory)
-    shutil.rmtree(old, ignore_errors=True)
+    swap_in(tmp, directory)
 
 
 def load_training_state(directory: Path, model, optimizer, scheduler) -> tuple[int, float]:
     meta = json.loads((directory / STATE_FILE).read_text(encoding="utf-8"))
-    state = PresslensModel.from_pretrained(directory).state_dict()
-    model.load_state_dict(state)
+    model.load_state_dict(PresslensModel.from_pretrained(directory).state_dict())
     tensors = load_file(str(directory / "optimizer.safetensors"))
-    opt_state: dict = {"state": {}, "param_groups": meta["param_groups"]}
-    for name, value in tensors.items():
-        if name.startswith("opt."):
-            _, pid, key = name.split(".", 2)
-            opt_state["state"].setdefault(int(pid), {})[key] = value
-    optimizer.load_state_dict(opt_state)
-    scheduler_state = dict(meta["scheduler"])
-    scheduler_state.pop("lr_lambdas", None)
-    scheduler.load_state_dict(scheduler_state | {"lr_lambdas": [None] * len(optimizer.param_groups)})
+    restore_optimizer(optimizer, tensors, meta["param_groups"])
+    restore_scheduler(scheduler, meta["scheduler"])
     torch.set_rng_state(tensors["rng.torch"])
     random.setstate(ast.literal_eval(meta["python_rng"]))
     return meta["step"], meta["elapsed_seconds"]
@@ -225,7 +204,7 @@ def train(config: TrainConfig) -> Path:
     output.mkdir(parents=True, exist_ok=True)
     base = None if config.init_from else base_model_path(config)
     if config.init_from:  # a later stage: continue from a presslens checkpoint, labels included
-        tokenizer = AutoTokenizer.from_pretrained(config.init_from)
+        tokenizer = load_tokenizer(Path(config.init_from))  # quiet about the "presslens" model type
         model = PresslensModel.from_pretrained(config.init_from)
         topic_labels, stance_labels = model.config.topic_labels, model.config.stance_labels
         earlier = model.config.training
