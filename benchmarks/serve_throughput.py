@@ -60,7 +60,8 @@ def build_untrained_full_size(directory: Path) -> Path:
 
 
 def offline_throughput(model: str | None, articles: list[dict], precision: str, batch_size: int) -> float:
-    from classifier.analyzer import Analyzer, ArticleInput
+    from classifier.analyzer import Analyzer
+    from classifier.inputs import ArticleInput
 
     analyzer = Analyzer.from_pretrained(model, precision=precision, batch_size=batch_size)
     inputs = [ArticleInput(a["text"], title=a["title"], id=a["id"]) for a in articles]

@@ -12,10 +12,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .errors import BatchError, InputError, ModelLoadError, PresslensError
+from .inputs import ArticleInput, PreparedArticle
 from .results import Analysis, ModelInfo, Sentence, Stance, Summary, Topic
 
 if TYPE_CHECKING:
-    from .analyzer import Analyzer, ArticleInput, PreparedArticle
+    from .analyzer import Analyzer
 
 __all__ = [
     "Analysis",
@@ -33,7 +34,7 @@ __all__ = [
     "Topic",
 ]
 
-_LAZY = {"Analyzer", "ArticleInput", "PreparedArticle"}
+_LAZY = {"Analyzer"}
 
 
 def __getattr__(name: str) -> Any:

@@ -20,39 +20,17 @@ from typing import Any
 
 import torch
 
-from .encoding import Window, Windows, collate_documents, collate_pairs, pack_windows, tokenize_sentences
+from .encoding import Window, collate_documents, collate_pairs, first_document_window, note_windows, pack_windows, tokenize_sentences
 from .errors import InputError, ModelLoadError
-from .model import PresslensConfig, PresslensModel
+from .model import PresslensConfig, PresslensModel, load_tokenizer
 from .postprocess import average, best, probabilities, select_summary, sigmoid, top_sentences
 from .results import Analysis, ModelInfo, Sentence, Stance, Summary, Topic
-from .text import clean_article, normalize_line
+from .inputs import ArticleInput, PreparedArticle, as_input, check_tasks
+from .text import clean_article
 
-TASKS = ("topic", "stance", "summary")
 EVIDENCE_SENTENCES = 2
 PRECISIONS = ("auto", "fp32", "bf16")
 DEFAULT_MODEL_DIR = Path(__file__).parent / "default_model"
-_INPUT_FIELDS = ("text", "title", "targets", "id")
-
-
-@dataclasses.dataclass(frozen=True)
-class ArticleInput:
-    """One article as given: text (plain, HTML or bytes), optional headline, claims and id."""
-
-    text: str | bytes
-    title: str | None = None
-    targets: tuple[str, ...] = ()
-    id: str | None = None
-
-
-@dataclasses.dataclass(frozen=True)
-class PreparedArticle:
-    """An article cleaned, segmented and validated: ready for the model."""
-
-    id: str | None
-    title: str | None
-    sentences: tuple[str, ...]
-    targets: tuple[str, ...]  # the stance targets: the given claims, else the title, else none
-    warnings: tuple[str, ...]
 
 
 class Analyzer:
@@ -104,7 +82,7 @@ class Analyzer:
         """Clean, segment and validate one article; InputError says what is wrong with it."""
         if isinstance(article, PreparedArticle):
             return article
-        item = _as_input(article)
+        item = as_input(article)
         cleaned = clean_article(item.text, item.title)
         targets = item.targets or ((cleaned.title,) if cleaned.title else ())
         return PreparedArticle(
@@ -153,7 +131,7 @@ class Analyzer:
         A bad article raises InputError (naming its position) after the results before it were yielded;
         call `prepare` first to report bad records and go on instead.
         """
-        wanted = _check_tasks(tasks)
+        wanted = check_tasks(tasks)
         if isinstance(summary_sentences, bool) or not isinstance(summary_sentences, int) or summary_sentences < 1:
             raise InputError(f"summary_sentences must be an integer >= 1, got {summary_sentences!r}")
         size = self.batch_size if batch_size is None else batch_size
@@ -262,7 +240,7 @@ class Analyzer:
             )
             per_target.append(packed.windows)
             if j == 0:  # the only pass that reads the whole article
-                _note_windows(len(packed.windows), packed.split_sentences, config.max_length, warnings)
+                note_windows(len(packed.windows), packed.split_sentences, config.max_length, warnings)
         return per_target
 
     def forward_windows(self, windows: list[Window], kind: str) -> list[tuple[list[float], list[float]]]:
@@ -343,67 +321,6 @@ class Analyzer:
 
 
 # -- helpers --------------------------------------------------------------------------------------------
-def _as_input(article: Any) -> ArticleInput:
-    if isinstance(article, (str, bytes, bytearray)):
-        article = ArticleInput(text=bytes(article) if isinstance(article, bytearray) else article)
-    elif isinstance(article, Mapping):
-        unknown = sorted(str(key) for key in article if key not in _INPUT_FIELDS)
-        if unknown:
-            raise InputError(f"unknown article fields {unknown}; an article has {', '.join(_INPUT_FIELDS)}")
-        if article.get("text") is None:
-            raise InputError("the article has no 'text' field; give the article's text")
-        article = ArticleInput(
-            text=article["text"], title=article.get("title"), targets=article.get("targets") or (), id=article.get("id")
-        )
-    elif not isinstance(article, ArticleInput):
-        raise InputError(
-            f"an article must be text, bytes, a dict or an ArticleInput, got {type(article).__name__}"
-        )
-    if not isinstance(article.text, (str, bytes)):
-        raise InputError(f"article text must be a string (or bytes), got {type(article.text).__name__}")
-    if article.title is not None and not isinstance(article.title, str):
-        raise InputError(f"title must be a string, got {type(article.title).__name__}")
-    return dataclasses.replace(article, targets=_check_targets(article.targets), id=_check_id(article.id))
-
-
-def _check_targets(targets: Any) -> tuple[str, ...]:
-    if targets is None:
-        return ()
-    if isinstance(targets, str):
-        targets = (targets,)
-    if not isinstance(targets, (list, tuple)):
-        raise InputError(f"targets must be a string or a list of strings, got {type(targets).__name__}")
-    checked = []
-    for target in targets:
-        if not isinstance(target, str):
-            raise InputError(f"every target (claim) must be a string, got {type(target).__name__}: {target!r}")
-        target = normalize_line(target)
-        if target:  # an empty claim (an empty CSV cell) means no claim
-            checked.append(target)
-    return tuple(checked)
-
-
-def _check_id(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise InputError(f"id must be a string or an integer, got {type(value).__name__}")
-    return str(value)
-
-
-def _check_tasks(tasks: Iterable[str] | None) -> frozenset[str]:
-    if tasks is None:
-        return frozenset(TASKS)
-    if isinstance(tasks, str):
-        tasks = [part.strip() for part in tasks.split(",") if part.strip()]
-    wanted = frozenset(tasks)
-    unknown = sorted(str(task) for task in wanted - set(TASKS))
-    if unknown or not wanted:
-        found = f"unknown tasks {unknown}" if unknown else "no task"
-        raise InputError(f"{found}; choose any of {', '.join(TASKS)}")
-    return wanted
-
-
 def _tokenize_chunk(tokenizer: Any, chunk: list[PreparedArticle]) -> list[list[list[int]]]:
     """Tokenize every sentence of the chunk in one call (the fast tokenizer batches it natively)."""
     flat = [sentence for article in chunk for sentence in article.sentences]
@@ -413,45 +330,6 @@ def _tokenize_chunk(tokenizer: Any, chunk: list[PreparedArticle]) -> list[list[l
         out.append(ids[start : start + len(article.sentences)])
         start += len(article.sentences)
     return out
-
-
-def first_document_window(tokenizer, title: str | None, tokens: list[list[int]], config) -> Windows:
-    """The one document window the topic and summary heads read: headline + the article's first tokens.
-
-    Training showed both heads only this window (topic data is title + description; oracle summary
-    sentences sit in the lead). Scoring later windows too made summaries worse: on 1,000 CNN/DailyMail
-    validation articles, ROUGE-1 fell from 41.2 to 39.3 (below Lead-3), as sentences deep in long articles
-    got unreliable high scores. Evaluation (training/evaluate.py) goes through this function too.
-    """
-    return pack_windows(
-        tokenizer, title, tokens, config.max_length, config.max_title_tokens, pair=False, max_windows=1
-    )
-
-
-def _note_windows(count: int, split: int, max_length: int, warnings: list[str]) -> None:
-    if count > 1:
-        warnings.append(f"read in {count} windows of up to {max_length} tokens")
-    if split:
-        warnings.append("a sentence longer than one window was split")
-
-
-def load_tokenizer(path: Path) -> Any:
-    from transformers import AutoTokenizer  # deferred: importing transformers is slow
-    from transformers.utils import logging as hf_logging
-
-    # AutoTokenizer peeks at config.json and warns that model_type "presslens" is not a transformers model;
-    # that is expected here, so keep the user's console quiet while loading.
-    verbosity = hf_logging.get_verbosity()
-    hf_logging.set_verbosity_error()
-    try:
-        return AutoTokenizer.from_pretrained(str(path))
-    except Exception as exc:  # transformers raises OSError, ValueError, ... for missing or bad files
-        raise ModelLoadError(
-            f"{path}: cannot load the tokenizer ({exc}); a presslens checkpoint needs its tokenizer files "
-            "(tokenizer.json / vocab.txt, tokenizer_config.json) beside config.json"
-        ) from exc
-    finally:
-        hf_logging.set_verbosity(verbosity)
 
 
 def _resolve_precision(precision: str) -> str:

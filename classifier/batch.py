@@ -223,7 +223,7 @@ def run_batch(plan: RunPlan, analyzer: Any, *, progress: bool = False, commit_ev
 
 def _analyze_chunk(chunk: list[tuple[int, Any]], settings: BatchSettings, analyzer: Any) -> list[dict[str, Any]]:
     """Output records for one chunk of (number, RawRecord), in input order."""
-    from .analyzer import ArticleInput  # deferred: importing the model stack is slow and not needed to plan
+    from .inputs import ArticleInput
 
     outputs: list[dict[str, Any] | None] = [None] * len(chunk)
     prepared: list[tuple[int, str, Any, tuple[str, ...]]] = []  # (position, id, PreparedArticle, notes)

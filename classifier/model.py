@@ -252,6 +252,25 @@ def _sentence_context(hidden: int, config: PresslensConfig, dropout: float) -> n
     )
 
 
+def load_tokenizer(path: Path) -> Any:
+    from transformers import AutoTokenizer  # deferred: importing transformers is slow
+    from transformers.utils import logging as hf_logging
+
+    # AutoTokenizer peeks at config.json and warns that model_type "presslens" is not a transformers model;
+    # that is expected here, so keep the user's console quiet while loading.
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    try:
+        return AutoTokenizer.from_pretrained(str(path))
+    except Exception as exc:  # transformers raises OSError, ValueError, ... for missing or bad files
+        raise ModelLoadError(
+            f"{path}: cannot load the tokenizer ({exc}); a presslens checkpoint needs its tokenizer files "
+            "(tokenizer.json / vocab.txt, tokenizer_config.json) beside config.json"
+        ) from exc
+    finally:
+        hf_logging.set_verbosity(verbosity)
+
+
 def load_config(directory: str | Path) -> PresslensConfig:
     directory = Path(directory)
     if not directory.is_dir():

@@ -180,7 +180,7 @@ def _validate(payload: Any, limits: Limits) -> tuple[list[ArticleRequest], bool]
 
 def _prepare_all(analyzer: Any, articles: list[ArticleRequest], single: bool) -> list[Any]:
     """Clean and segment every article (in a worker thread); all problems at once as one 422."""
-    from classifier.analyzer import ArticleInput
+    from classifier.inputs import ArticleInput
 
     prepared, errors = [], []
     for number, article in enumerate(articles):

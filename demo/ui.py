@@ -18,7 +18,7 @@ from typing import Any
 
 import gradio as gr
 
-from classifier.analyzer import TASKS
+from classifier.inputs import TASKS
 from classifier.errors import BatchError, InputError, PresslensError
 
 from .batching import BatcherClosedError, QueueFullError
@@ -59,7 +59,7 @@ def analyze_article(
     limits: Limits = Limits(),
 ) -> ArticleView:
     """The Analyze button. `analyzer` is an Analyzer or a QueuedAnalyzer; problems become gr.Error."""
-    from classifier.analyzer import ArticleInput
+    from classifier.inputs import ArticleInput
 
     text = text or ""
     if not text.strip():

@@ -12,7 +12,7 @@ from demo.batching import BatcherClosedError, MicroBatcher, QueuedAnalyzer, Queu
 
 
 def article(n: int, **fields):
-    from classifier.analyzer import ArticleInput
+    from classifier.inputs import ArticleInput
 
     text = (f"Story {n} opens with a report from the harbour. Officials in town {n} confirmed the plan on "
             f"Monday. Critics said the budget for project {n} was far too small.")
@@ -49,7 +49,7 @@ def test_requests_with_different_tasks_share_the_queue_not_the_call(batcher):
 
 
 def test_a_bad_article_fails_alone(batcher):
-    from classifier.analyzer import ArticleInput
+    from classifier.inputs import ArticleInput
 
     bad = ArticleInput("   ", id="blank")
     good_before, mixed, good_after = (batcher.submit(batch) for batch in (
@@ -64,7 +64,7 @@ def test_a_bad_article_fails_alone(batcher):
 
 
 def test_analyze_raises_the_articles_own_error(batcher):
-    from classifier.analyzer import ArticleInput
+    from classifier.inputs import ArticleInput
 
     with pytest.raises(InputError, match="empty"):
         batcher.analyze(ArticleInput(""))
@@ -118,7 +118,7 @@ def test_many_threads_at_once(batcher):
 
 
 def test_queued_analyzer_looks_like_an_analyzer(batcher, tiny_analyzer):
-    from classifier.analyzer import ArticleInput
+    from classifier.inputs import ArticleInput
 
     queued = QueuedAnalyzer(batcher)
     assert queued.model_info == tiny_analyzer.model_info and queued.labels == tiny_analyzer.labels

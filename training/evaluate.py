@@ -23,7 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from classifier.analyzer import Analyzer, first_document_window
+from classifier.analyzer import Analyzer
+from classifier.encoding import first_document_window
 from classifier.encoding import pack_windows, tokenize_sentences
 from classifier.model import CONFIG_FILE, load_config
 from classifier.postprocess import select_summary

@@ -32,7 +32,8 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
-from classifier.analyzer import first_document_window, load_tokenizer
+from classifier.encoding import first_document_window
+from classifier.model import load_tokenizer
 from classifier.encoding import collate_documents, tokenize_sentences
 from classifier.model import PresslensModel
 

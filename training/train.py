@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
-from classifier.analyzer import load_tokenizer
+from classifier.model import load_tokenizer
 from classifier.model import PresslensConfig, PresslensModel
 
 from .checkpoints import optimizer_tensors, restore_optimizer, restore_scheduler, scheduler_state, staging_dir, swap_in
