@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -187,6 +188,17 @@ def test_summary_stage_resumes_to_the_same_model(tiny_world):
         torch.testing.assert_close(a[name], b[name], msg=f"{name} differs after resume")
 
 
+def test_summary_stage_refuses_features_of_other_articles(tiny_world):
+    from training.summary_stage import run
+
+    root, data, base = tiny_world
+    first = train(_config(root, data, base, "for-summary-stale"))
+    run(_summary_stage(root, data, first, "summary-stale", articles=2))
+    shutil.rmtree(root / "summary-stale" / "checkpoint")
+    with pytest.raises(SystemExit, match="other articles"):  # same folder, another sample of articles
+        run(_summary_stage(root, data, first, "summary-stale", articles=3, seed=5))
+
+
 def test_summary_stage_needs_a_stage_one_checkpoint():
     from training.summary_stage import SummaryStageConfig
 
@@ -207,7 +219,6 @@ def test_summary_stage_says_when_no_article_is_from_the_outlet(tiny_world):
 
 def test_the_whole_recipe_train_summary_stage_evaluate_export(tiny_world, tmp_path):
     """The README's four training commands, in order, on the fixtures."""
-    import shutil
 
     from safetensors import safe_open
 

@@ -21,6 +21,7 @@ Steps, each resumable by rerunning the same command:
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import math
 import random
@@ -100,13 +101,19 @@ def extract_features(model: PresslensModel, tokenizer, articles: list[dict], fol
     done_here = 0
     for c in range(chunks):
         path = folder / f"{c:04d}.safetensors"
-        if path.is_file():
-            continue
         part = articles[c * config.chunk_articles : (c + 1) * config.chunk_articles]
+        digest = hashlib.sha256("\n".join(a["id"] for a in part).encode()).hexdigest()[:16]
+        if path.is_file():
+            with safe_open(str(path), "pt") as handle:
+                if (handle.metadata() or {}).get("articles") != digest:
+                    raise SystemExit(f"{path} holds other articles (made with other settings): delete "
+                                     f"{folder} and rerun")
+            continue
         chunk_started = time.time()
         tensors = _chunk_features(model, tokenizer, part, config)
-        seconds = {"seconds": f"{time.time() - chunk_started:.1f}"}  # the stage's time, summed over reruns
-        save_file(tensors, str(path.with_suffix(".tmp")), metadata=seconds)
+        # which articles (to refuse stale features) and how long they took (the stage's time over reruns)
+        metadata = {"articles": digest, "seconds": f"{time.time() - chunk_started:.1f}"}
+        save_file(tensors, str(path.with_suffix(".tmp")), metadata=metadata)
         path.with_suffix(".tmp").rename(path)
         done_here += 1
         rate = (time.time() - started) / done_here
