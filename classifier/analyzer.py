@@ -20,12 +20,20 @@ from typing import Any
 
 import torch
 
-from .encoding import Window, collate_documents, collate_pairs, first_document_window, note_windows, pack_windows, tokenize_sentences
+from .encoding import (
+    Window,
+    collate_documents,
+    collate_pairs,
+    first_document_window,
+    note_windows,
+    pack_windows,
+    tokenize_sentences,
+)
 from .errors import InputError, ModelLoadError
-from .model import PresslensConfig, PresslensModel, load_tokenizer
-from .postprocess import average, best, probabilities, select_summary, sigmoid, top_sentences
-from .results import Analysis, ModelInfo, Sentence, Stance, Summary, Topic
 from .inputs import ArticleInput, PreparedArticle, as_input, check_tasks
+from .model import PresslensConfig, PresslensModel, load_tokenizer
+from .postprocess import average, best, probabilities, select_summary_among, sigmoid, top_sentences
+from .results import Analysis, ModelInfo, Sentence, Stance, Summary, Topic
 from .text import clean_article
 
 EVIDENCE_SENTENCES = 2
@@ -286,9 +294,7 @@ class Analyzer:
         for window, (_, sentence_logits) in docs:
             for index, logit in zip(window.sentence_ids, sentence_logits):
                 scores[index] = max(scores.get(index, 0.0), sigmoid(logit, temperature))  # split: best part
-        candidates = sorted(scores)
-        picked = select_summary([scores[i] for i in candidates], [article.sentences[i] for i in candidates], k)
-        chosen = [candidates[j] for j in picked]
+        chosen = select_summary_among(scores, article.sentences, k)
         return Summary(tuple(Sentence(i, article.sentences[i], scores[i]) for i in chosen))
 
     def _stance(self, article: PreparedArticle, target: str, pairs: list[tuple[Window, Any]]) -> Stance:

@@ -4,13 +4,14 @@ Small pure functions on plain Python numbers (no torch), shared by inference and
 
     probabilities(logits=[2.0, 0.1], labels=["agree", "disagree"], temperature=1.3)
     select_summary(scores=[0.9, 0.2, 0.8], sentences=[...], k=2)   # -> [0, 2]
+    select_summary_among({0: 0.9, 2: 0.8}, sentences=[...], k=1)     # -> [0]: only scored sentences compete
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 MIN_SUMMARY_WORDS = 4
 _WORD = re.compile(r"\w+")
@@ -85,6 +86,14 @@ def select_summary(scores: Sequence[float], sentences: Sequence[str], k: int) ->
             picked.append(i)
             seen |= grams
     return sorted(picked)
+
+
+def select_summary_among(scores: Mapping[int, float], sentences: Sequence[str], k: int) -> list[int]:
+    """select_summary over only the sentences that have a score ({article index: score}, e.g. the sentences
+    of the window the model read); returns article indices in article order."""
+    candidates = sorted(scores)
+    picked = select_summary([scores[i] for i in candidates], [sentences[i] for i in candidates], k)
+    return [candidates[j] for j in picked]
 
 
 def top_sentences(mass: Sequence[float], n: int) -> list[int]:

@@ -12,7 +12,7 @@ import pytest
 
 from classifier import Analysis, Analyzer, ArticleInput, InputError, ModelLoadError
 from classifier.analyzer import DEFAULT_MODEL_DIR, PreparedArticle
-from classifier.postprocess import probabilities, select_summary, sigmoid, softmax, top_sentences
+from classifier.postprocess import probabilities, select_summary, select_summary_among, sigmoid, softmax, top_sentences
 
 ARTICLE = """Central bank raises rates again
 
@@ -422,3 +422,11 @@ def test_select_summary_ties_and_nan():
 def test_top_sentences():
     assert top_sentences([0.1, 0.5, 0.3, 0.5], 2) == [1, 3]
     assert top_sentences([0.2], 2) == [0]
+
+
+def test_select_summary_among_only_the_scored_sentences():
+    sentences = ["The dam broke at noon.", "Rain fell for days upstream.", "Engineers had warned twice.",
+                 "Nobody was hurt, officials said.", "Repairs will cost millions."]
+    assert select_summary_among({3: 0.9, 0: 0.2, 4: 0.5}, sentences, 2) == [3, 4]
+    assert select_summary_among({3: 0.9, 0: 0.2}, sentences, 5) == [0, 3]  # never an unscored sentence
+    assert select_summary_among({}, sentences, 3) == []

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import random
 import time
 from pathlib import Path
@@ -24,10 +25,9 @@ from pathlib import Path
 import numpy as np
 
 from classifier.analyzer import Analyzer
-from classifier.encoding import first_document_window
-from classifier.encoding import pack_windows, tokenize_sentences
+from classifier.encoding import first_document_window, pack_windows, tokenize_sentences
 from classifier.model import CONFIG_FILE, load_config
-from classifier.postprocess import select_summary
+from classifier.postprocess import select_summary, select_summary_among
 from classifier.text import clean_article
 
 from . import baselines, metrics
@@ -108,18 +108,19 @@ def evaluate_summary(analyzer: Analyzer, args) -> dict:
     articles = [split_sentences(row["article"]) for row in rows]
     windows, owner = [], []
     for n, sentences in enumerate(articles):
-        packed = first_document_window(analyzer.tokenizer, None, tokenize_sentences(analyzer.tokenizer, sentences), config)
+        tokens = tokenize_sentences(analyzer.tokenizer, sentences)
+        packed = first_document_window(analyzer.tokenizer, None, tokens, config)
         windows.extend(packed.windows)  # the summary's candidates, as in Analyzer
         owner.extend([n] * len(packed.windows))
     outputs = analyzer.forward_windows(windows, "documents")
-    scores = [np.full(len(s), -1e4) for s in articles]
+    scores: list[dict[int, float]] = [{} for _ in articles]  # the sentences the model read, as in Analyzer
     for window, n, (_, sentence_logits) in zip(windows, owner, outputs):
         for local, index in enumerate(window.sentence_ids):
-            scores[n][index] = max(scores[n][index], float(sentence_logits[local]))
+            scores[n][index] = max(scores[n].get(index, -math.inf), float(sentence_logits[local]))
     references = list(rows["highlights"])
     k = args.summary_sentences
     picks = {
-        "model": [_select_read(s, a, k) for s, a in zip(scores, articles)],
+        "model": [select_summary_among(s, a, k) for s, a in zip(scores, articles)],
         "lead3": [baselines.lead(a, k) for a in articles],
         "lead3_clean": [select_summary([-i for i in range(len(a))], a, k) for a in articles],
         "textrank": [baselines.textrank(a, k) for a in articles],
@@ -134,21 +135,13 @@ def evaluate_summary(analyzer: Analyzer, args) -> dict:
     flat_logits, flat_targets, groups = [], [], []
     for n, (s, a, ref) in enumerate(zip(scores, articles, references)):
         chosen = set(oracle(a, ref))
-        for i, logit in enumerate(s):
-            if logit > -1e3:
-                flat_logits.append(logit)
-                flat_targets.append(1.0 if i in chosen else 0.0)
-                groups.append(n)
+        for i, logit in s.items():
+            flat_logits.append(logit)
+            flat_targets.append(1.0 if i in chosen else 0.0)
+            groups.append(n)
     result["calibration"] = calibration(flat_logits, np.array(flat_targets), groups=groups, binary=True)
     result["articles"] = len(rows)
     return result
-
-
-def _select_read(scores: np.ndarray, sentences: list[str], k: int) -> list[int]:
-    """select_summary over the sentences the model read (score set), as Analyzer._summary does."""
-    read = [i for i, score in enumerate(scores) if score > -1e3]
-    picked = select_summary([float(scores[i]) for i in read], [sentences[i] for i in read], k)
-    return [read[j] for j in picked]
 
 
 def calibration(logits, targets: np.ndarray, groups, binary: bool = False) -> dict:

@@ -38,7 +38,14 @@ from classifier.model import load_tokenizer
 from classifier.encoding import collate_documents, tokenize_sentences
 from classifier.model import PresslensModel
 
-from .checkpoints import optimizer_tensors, restore_optimizer, restore_scheduler, scheduler_state, staging_dir, swap_in
+from .checkpoints import (
+    optimizer_tensors,
+    restore_optimizer,
+    restore_scheduler,
+    scheduler_state,
+    staging_dir,
+    swap_in,
+)
 from .config import parse_dataclass_args
 from .data import load_task, local_file
 from .summary_labels import labelled_articles

@@ -21,10 +21,16 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
-from classifier.model import load_tokenizer
-from classifier.model import PresslensConfig, PresslensModel
+from classifier.model import PresslensConfig, PresslensModel, load_tokenizer
 
-from .checkpoints import optimizer_tensors, restore_optimizer, restore_scheduler, scheduler_state, staging_dir, swap_in
+from .checkpoints import (
+    optimizer_tensors,
+    restore_optimizer,
+    restore_scheduler,
+    scheduler_state,
+    staging_dir,
+    swap_in,
+)
 from .config import TrainConfig, parse_args
 from .data import load_task, local_file
 from .examples import TaskExamples, stance_examples, summary_examples, topic_examples
