@@ -34,6 +34,7 @@ from .inputs import ArticleInput, PreparedArticle, as_input, check_tasks
 from .model import PresslensConfig, PresslensModel, load_tokenizer
 from .postprocess import average, best, probabilities, select_summary_among, sigmoid, top_sentences
 from .results import Analysis, ModelInfo, Sentence, Stance, Summary, Topic
+from .stance_input import stance_window
 from .text import clean_article
 
 EVIDENCE_SENTENCES = 2
@@ -234,7 +235,8 @@ class Analyzer:
     def _pair_windows(
         self, article: PreparedArticle, tokens: list[list[int]], tasks: frozenset[str], warnings: list[str]
     ) -> list[list[Window]]:
-        """For each stance target, [CLS] claim [SEP] sentences... windows over the whole article."""
+        """For each stance target its pair windows: one short window of the claim's most related sentences
+        ("related" checkpoints), or [CLS] claim [SEP] sentences... windows over the whole article."""
         if "stance" not in tasks:
             return []
         if not article.targets:
@@ -243,6 +245,16 @@ class Analyzer:
         per_target = []
         for j, target in enumerate(article.targets):
             self._note_cut(target, config.max_claim_tokens, "claim", warnings)
+            if config.stance_input == "related":
+                window, read = stance_window(self.tokenizer, target, article.sentences, tokens,
+                                             config.stance_max_length, config.max_claim_tokens)
+                per_target.append([window])
+                if read < len(article.sentences):
+                    warnings.append(
+                        f'stance toward "{_short(target)}" read {read} of {len(article.sentences)} sentences '
+                        "(the lead and those most related to the claim)"
+                    )
+                continue
             packed = pack_windows(
                 self.tokenizer, target, tokens, config.max_length, config.max_claim_tokens, pair=True
             )

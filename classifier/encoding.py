@@ -25,6 +25,7 @@ class Window:
     token_type_ids: list[int]
     token_sentence: list[int]
     sentence_ids: list[int]  # article-level index of each window-local sentence
+    features: list[float] | None = None  # stance windows of a "related" checkpoint: classifier/stance_input.py
 
 
 @dataclasses.dataclass
@@ -161,4 +162,7 @@ def collate_pairs(windows: Sequence[Window], pad_id: int) -> dict[str, torch.Ten
         input_ids[row, :n] = torch.tensor(w.input_ids)
         attention_mask[row, :n] = 1
         token_type_ids[row, :n] = torch.tensor(w.token_type_ids)
-    return {"input_ids": input_ids, "attention_mask": attention_mask, "token_type_ids": token_type_ids}
+    batch_tensors = {"input_ids": input_ids, "attention_mask": attention_mask, "token_type_ids": token_type_ids}
+    if windows[0].features is not None:
+        batch_tensors["features"] = torch.tensor([w.features for w in windows], dtype=torch.float32)
+    return batch_tensors

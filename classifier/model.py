@@ -40,6 +40,12 @@ class PresslensConfig:
     max_claim_tokens: int = 64  # a claim is cut to this inside a pair window
     max_sentence_positions: int = 64  # sentence index embedding; later sentences share the last one
     summary_context_layers: int = 0  # transformer layers over a window's sentence vectors (0: none)
+    # What the stance head reads. "windows" (0.2.0): (claim, body) windows over the whole body, averaged.
+    # "related": one window of `stance_max_length` tokens, the claim + the lead + the sentences most related
+    # to it, with `stance_features` overlap features beside the pooled text (classifier/stance_input.py).
+    stance_input: str = "windows"
+    stance_max_length: int = 192
+    stance_features: int = 0
     temperatures: dict[str, float] = dataclasses.field(
         default_factory=lambda: {head: 1.0 for head in HEADS}
     )
@@ -54,6 +60,12 @@ class PresslensConfig:
                 raise ValueError(f"{head} labels must be a non-empty list of distinct names, got {labels!r}")
         if self.max_length > self.encoder.get("max_position_embeddings", 512):
             raise ValueError("max_length cannot exceed the encoder's max_position_embeddings")
+        if self.stance_input not in ("windows", "related"):
+            raise ValueError(f"stance_input must be 'windows' or 'related', got {self.stance_input!r}")
+        if self.stance_input == "windows" and self.stance_features:
+            raise ValueError("stance_features need stance_input 'related' (the windows layout has none)")
+        if self.stance_input == "related" and not 32 <= self.stance_max_length <= self.max_length:
+            raise ValueError(f"stance_max_length must be between 32 and max_length, got {self.stance_max_length}")
         if not 0 <= self.summary_context_layers <= 6:
             raise ValueError(f"summary_context_layers must be between 0 and 6, got {self.summary_context_layers}")
 
@@ -121,7 +133,7 @@ class PresslensModel(nn.Module):
         self.topic_head = nn.Linear(hidden, len(config.topic_labels))
         # Stance pools the body with learned attention; the weights double as the evidence for the decision.
         self.stance_attention = nn.Linear(hidden, 1)
-        self.stance_head = nn.Linear(2 * hidden, len(config.stance_labels))
+        self.stance_head = nn.Linear(2 * hidden + config.stance_features, len(config.stance_labels))
         # Where a sentence sits in the article matters for news summaries (the lead), across windows too.
         self.sentence_position = nn.Embedding(config.max_sentence_positions, hidden)
         nn.init.zeros_(self.sentence_position.weight)
@@ -183,8 +195,11 @@ class PresslensModel(nn.Module):
         input_ids: torch.Tensor,
         attention_mask: torch.Tensor,
         token_type_ids: torch.Tensor,
+        features: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """One pass over (claim, body window) pairs -> (stance logits [B, K], body token weights [B, T]).
+
+        `features` [B, F]: the overlap features of a "related" checkpoint (config.stance_features of them).
 
         The weights are the attention the stance head paid to each body token (they sum to 1 per row);
         summed per sentence they say which sentences drove the decision.
@@ -197,8 +212,12 @@ class PresslensModel(nn.Module):
         scores = scores.masked_fill(~body, float("-inf"))
         weights = torch.softmax(scores, dim=-1).nan_to_num(0.0)  # a pair with no body tokens: all zero
         body_vector = (weights.unsqueeze(-1).to(hidden.dtype) * hidden).sum(1)
-        features = torch.cat([hidden[:, 0], body_vector], dim=-1)
-        return self.stance_head(self.dropout(features)), weights
+        pooled = self.dropout(torch.cat([hidden[:, 0], body_vector], dim=-1))
+        if self.config.stance_features:
+            if features is None or features.shape[-1] != self.config.stance_features:
+                raise ValueError(f"this checkpoint's stance head needs {self.config.stance_features} features per pair")
+            pooled = torch.cat([pooled, features.to(pooled.dtype)], dim=-1)
+        return self.stance_head(pooled), weights
 
     # -- checkpoints ----------------------------------------------------------------------------------
     def save_pretrained(self, directory: str | Path, dtype: torch.dtype | None = None) -> None:

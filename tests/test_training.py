@@ -29,11 +29,15 @@ TOPIC = [
     ("Talks resume", "Diplomats met in Geneva to discuss a ceasefire.", "World"),
 ]
 BODY = "Officials confirmed the bridge will close in May. Repairs will take a year. Drivers should use the ring road."
-STANCE = [
+BODY2 = "The singer released her fifth album on Friday. Critics praised it. A tour starts in June."
+STANCE = [  # two stories, so that the honest split (training/stance_split.py) has one for training and one for dev
     ("Bridge to close in May", BODY, 1, "agree"),
     ("Bridge will stay open", BODY, 1, "disagree"),
     ("Bridge may close, reports say", BODY, 1, "discuss"),
     ("Singer releases new album", BODY, 1, "unrelated"),
+    ("Singer releases new album", BODY2, 2, "agree"),
+    ("Singer cancels album", BODY2, 2, "disagree"),
+    ("Bridge to close in May", BODY2, 2, "unrelated"),
 ]
 SUMMARY = [
     {"id": f"a{i}", "article": "the bridge will close in may . repairs will take a year . drivers should use the ring road . "
@@ -86,7 +90,7 @@ def test_training_smoke_checkpoint_loads_and_predicts(tiny_world):
     final = train(_config(root, data, base, "smoke"))
     model = PresslensModel.from_pretrained(final)
     assert model.config.topic_labels == sorted(y for *_, y in TOPIC)
-    assert model.config.stance_labels == sorted(y for *_, y in STANCE)
+    assert model.config.stance_labels == sorted({y for *_, y in STANCE})
     assert model.config.training["steps"] == 4
     analyzer = Analyzer.from_pretrained(final, precision="fp32")
     result = analyzer.analyze(BODY, title="Bridge to close in May").to_dict()

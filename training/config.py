@@ -22,14 +22,17 @@ class TrainConfig:
     init_from: str | None = dataclasses.field(default=None, metadata={"help": "start from this presslens checkpoint (a later training stage) instead of the base encoder"})
     seed: int = dataclasses.field(default=13, metadata={"help": "seeds model init, sampling and dropout"})
 
-    topic_epochs: float = dataclasses.field(default=3.0, metadata={"help": "passes over the topic rows"})
+    topic_epochs: float = dataclasses.field(default=1.5, metadata={"help": "passes over the topic rows"})
     topic_batch_size: int = 32
     topic_max_length: int = 128
-    stance_examples: int = dataclasses.field(default=16000, metadata={"help": "stance pairs seen in training (sampled)"})
-    stance_unrelated_fraction: float = dataclasses.field(default=0.35, metadata={"help": "share of 'unrelated' pairs in the stance stream (73%% in the data)"})
+    stance_split: str = dataclasses.field(default="honest", metadata={"help": "'honest': train on the stories of training/stance_split.py (no claim or body of its dev split); 'shipped': the fnc1 train file as it is"})
+    stance_input: str = dataclasses.field(default="related", metadata={"help": "'related': one window of the claim's most related sentences + overlap features; 'windows': 0.2.0's (claim, body start) windows"})
+    stance_examples: int = dataclasses.field(default=0, metadata={"help": "stance pairs seen in training (sampled; 0 = every related pair once, disagree repeated, plus unrelated pairs)"})
+    stance_unrelated_fraction: float = dataclasses.field(default=0.3, metadata={"help": "share of 'unrelated' pairs in the stance stream (73%% in the data)"})
+    stance_disagree_repeat: int = dataclasses.field(default=3, metadata={"help": "each 'disagree' pair (2%% of the data) is seen this many times per pass"})
     stance_batch_size: int = 16
-    stance_max_length: int = 224
-    summary_examples: int = dataclasses.field(default=6000, metadata={"help": "articles seen in training"})
+    stance_max_length: int = 192
+    summary_examples: int = dataclasses.field(default=3000, metadata={"help": "articles seen in training"})
     summary_batch_size: int = 8
     summary_max_length: int = 320
 
@@ -43,12 +46,12 @@ class TrainConfig:
 
     save_every_minutes: float = dataclasses.field(default=8.0, metadata={"help": "checkpoint period"})
     log_every_steps: int = 25
-    max_steps: int = dataclasses.field(default=1700, metadata={"help": "train on the first N of the scheduled batches (all tasks interleaved; the LR decays to 0 at N); 0 = all of them"})
+    max_steps: int = dataclasses.field(default=0, metadata={"help": "train on the first N of the scheduled batches (all tasks interleaved; the LR decays to 0 at N); 0 = all of them"})
     max_train_samples: int = dataclasses.field(default=0, metadata={"help": "cap rows per task (debug; 0 = all)"})
     stop_after_steps: int = dataclasses.field(default=0, metadata={"help": "exit (as if interrupted) after this many steps of this invocation; for testing resume"})
 
     model_name: str = "presslens-minilm-l6"
-    model_version: str = "0.1.0"
+    model_version: str = "0.3.0"
 
     def task_list(self) -> list[str]:
         return [t.strip() for t in self.tasks.split(",") if t.strip()]
@@ -59,6 +62,12 @@ class TrainConfig:
             raise ValueError(f"tasks must be a comma-separated subset of topic,stance,summary; got {self.tasks!r}")
         if self.source not in ("local", "hub"):
             raise ValueError(f"source must be 'local' or 'hub', got {self.source!r}")
+        if self.stance_split not in ("honest", "shipped"):
+            raise ValueError(f"stance_split must be 'honest' or 'shipped', got {self.stance_split!r}")
+        if self.stance_input not in ("related", "windows"):
+            raise ValueError(f"stance_input must be 'related' or 'windows', got {self.stance_input!r}")
+        if self.stance_disagree_repeat < 1:
+            raise ValueError("stance_disagree_repeat must be >= 1 (1 = no oversampling)")
         if not 0.0 <= self.stance_unrelated_fraction < 1.0:
             raise ValueError("stance_unrelated_fraction must be in [0, 1): it is the share of unrelated pairs")
         for name in ("topic_batch_size", "stance_batch_size", "summary_batch_size"):

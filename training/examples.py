@@ -15,6 +15,8 @@ from typing import Any
 import torch
 
 from classifier.encoding import Window, collate_documents, collate_pairs, pack_windows, tokenize_sentences
+from classifier.stance_input import stance_window
+from classifier.text import clean_article
 
 _PARAGRAPH = re.compile(r"\n\s*\n|\n")
 
@@ -61,6 +63,25 @@ def stance_examples(rows, tokenizer, label_ids, max_length, max_claim, segmenter
         window = pack_windows(
             tokenizer, row["claim"], body_tokens[row["body_id"]], max_length, max_claim, pair=True, max_windows=1
         ).windows[0]
+        examples.append((window, label_ids[row["label"]]))
+
+    def collate(batch):
+        return collate_pairs([w for w, _ in batch], tokenizer.pad_token_id), torch.tensor([y for _, y in batch])
+
+    return TaskExamples("stance", examples, collate)
+
+
+def stance_related_examples(rows, tokenizer, label_ids, max_length, max_claim) -> TaskExamples:
+    """One short window per pair, built as the Analyzer builds it for a "related" checkpoint: the body is
+    read by the same cleaning and sentence splitter as at inference, then the claim's sentences are picked."""
+    bodies: dict[int, tuple[list[str], list[list[int]]]] = {}
+    examples = []
+    for row in rows:
+        if row["body_id"] not in bodies:
+            sentences = list(clean_article(row["body"], title=row["claim"]).sentences)  # title given: no guessing
+            bodies[row["body_id"]] = (sentences, tokenize_sentences(tokenizer, sentences))
+        sentences, tokens = bodies[row["body_id"]]
+        window, _ = stance_window(tokenizer, row["claim"], sentences, tokens, max_length, max_claim)
         examples.append((window, label_ids[row["label"]]))
 
     def collate(batch):

@@ -72,7 +72,7 @@ class SummaryStageConfig:
     bf16: bool = dataclasses.field(default=True, metadata={"help": "bfloat16 autocast for the encoder pass"})
     threads: int = dataclasses.field(default=0, metadata={"help": "torch threads (0 = all cores)"})
     seed: int = 17
-    model_version: str = dataclasses.field(default="0.2.0", metadata={"help": "version written into the model (stage 1 wrote 0.1.0)"})
+    model_version: str = dataclasses.field(default="0.3.0", metadata={"help": "version written into the model (stage 1 wrote 0.1.0)"})
     stop_after_epochs: int = dataclasses.field(default=0, metadata={"help": "exit (as if interrupted) after this many epochs of this invocation; for testing resume"})
 
     def __post_init__(self) -> None:

