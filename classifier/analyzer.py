@@ -34,7 +34,7 @@ from .inputs import ArticleInput, PreparedArticle, as_input, check_tasks
 from .model import PresslensConfig, PresslensModel, load_tokenizer
 from .postprocess import average, best, probabilities, select_summary_among, sigmoid, top_sentences
 from .results import Analysis, ModelInfo, Sentence, Stance, Summary, Topic
-from .stance_input import stance_window
+from .stance_input import related_order, stance_window
 from .text import clean_article
 
 EVIDENCE_SENTENCES = 2
@@ -319,7 +319,12 @@ class Analyzer:
             for local, weight in zip(window.token_sentence, weights):
                 if local >= 0:
                     mass[window.sentence_ids[local]] += weight * share
-        evidence = top_sentences(mass, EVIDENCE_SENTENCES)
+        if self.config.stance_input == "related":
+            # The lead is always in the window; it is evidence only if it is about the claim (or nothing is).
+            about, _ = related_order(target, article.sentences)
+            if any(m > 0 and a > 0 for m, a in zip(mass, about)):
+                mass = [m if a > 0 else 0.0 for m, a in zip(mass, about)]
+        evidence = [i for i in top_sentences(mass, EVIDENCE_SENTENCES) if mass[i] > 0]
         label, score = best(scores)
         return Stance(
             target=target,

@@ -73,6 +73,17 @@ def tiny_checkpoint(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def tiny_related_checkpoint(tmp_path_factory) -> Path:
+    """A tiny random checkpoint whose stance head reads one short "related" window with overlap features."""
+    from classifier.stance_input import FEATURES
+
+    return build_tiny_checkpoint(
+        tmp_path_factory.mktemp("tiny_related_checkpoint"),
+        stance_input="related", stance_max_length=48, stance_features=len(FEATURES),
+    )
+
+
+@pytest.fixture(scope="session")
 def tiny_analyzer(tiny_checkpoint):
     from classifier import Analyzer
 

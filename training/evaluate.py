@@ -176,7 +176,20 @@ def evaluate_summary(analyzer: Analyzer, args) -> dict:
             groups.append(n)
     result["calibration"] = calibration(flat_logits, np.array(flat_targets), groups=groups, binary=True)
     result["articles"] = len(rows)
+    result["as_text"] = summary_as_text(analyzer, articles, references, k)
     return result
+
+
+def summary_as_text(analyzer: Analyzer, articles: list[list[str]], references: list[str], k: int) -> dict:
+    """The product's own path: each article handed to the Analyzer as running text (detokenised, one
+    paragraph), so that cleaning and the inference sentence splitter decide the sentences; Lead-3 takes the
+    first k of those same sentences. What a user pasting an article gets, next to what Lead-3 would give."""
+    texts = [" ".join(sentences) for sentences in articles]
+    model, lead = [], []
+    for analysis in analyzer.analyze_many(({"text": t} for t in texts), tasks=["summary"], summary_sentences=k):
+        model.append("\n".join(s.text for s in analysis.summary.sentences))
+        lead.append("\n".join(analysis.sentences[:k]))
+    return {"model": metrics.rouge(model, references), "lead3": metrics.rouge(lead, references)}
 
 
 def calibration(logits, targets: np.ndarray, groups, binary: bool = False) -> dict:
