@@ -312,7 +312,10 @@ class Analyzer:
     def _stance(self, article: PreparedArticle, target: str, pairs: list[tuple[Window, Any]]) -> Stance:
         temperature = self._temperature("stance")
         labels = self.config.stance_labels
-        scores = average([probabilities(logits, labels, temperature) for _, (logits, _) in pairs])
+        offsets = [float(self.config.stance_offsets.get(label, 0.0)) for label in labels]
+        scores = average([
+            probabilities([x + o for x, o in zip(logits, offsets)], labels, temperature) for _, (logits, _) in pairs
+        ])
         mass = [0.0] * len(article.sentences)
         share = 1.0 / len(pairs)  # each window counts as much in total, however many windows there are
         for window, (_, weights) in pairs:

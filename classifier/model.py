@@ -46,6 +46,8 @@ class PresslensConfig:
     stance_input: str = "windows"
     stance_max_length: int = 192
     stance_features: int = 0
+    # Added to the stance logits before the softmax: decision offsets fitted on dev (training/stance_bias.py).
+    stance_offsets: dict[str, float] = dataclasses.field(default_factory=dict)
     temperatures: dict[str, float] = dataclasses.field(
         default_factory=lambda: {head: 1.0 for head in HEADS}
     )
@@ -66,6 +68,8 @@ class PresslensConfig:
             raise ValueError("stance_features need stance_input 'related' (the windows layout has none)")
         if self.stance_input == "related" and not 32 <= self.stance_max_length <= self.max_length:
             raise ValueError(f"stance_max_length must be between 32 and max_length, got {self.stance_max_length}")
+        if set(self.stance_offsets) - set(self.stance_labels):
+            raise ValueError(f"stance_offsets name unknown labels: {sorted(set(self.stance_offsets) - set(self.stance_labels))}")
         if not 0 <= self.summary_context_layers <= 6:
             raise ValueError(f"summary_context_layers must be between 0 and 6, got {self.summary_context_layers}")
 

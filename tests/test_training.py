@@ -164,7 +164,7 @@ def test_summary_stage_refits_only_the_summary_layers(tiny_world):
     final = run(_summary_stage(root, data, first, "summary"))
     assert sorted(p.name for p in (root / "summary" / "features").iterdir()) == ["0000.safetensors", "0001.safetensors"]
     before, after = PresslensModel.from_pretrained(first), PresslensModel.from_pretrained(final)
-    assert after.config.summary_context_layers == 1 and after.config.version == "0.2.0"
+    assert after.config.summary_context_layers == 1 and after.config.version == "0.3.0"
     info = after.config.training
     assert len(info["stages"]) == 2 and info["stages"][1]["recipe"]["stage"] == "summary"
     old, new = before.state_dict(), after.state_dict()
@@ -222,7 +222,7 @@ def test_summary_stage_says_when_no_article_is_from_the_outlet(tiny_world):
 
 
 def test_the_whole_recipe_train_summary_stage_evaluate_export(tiny_world, tmp_path):
-    """The README's four training commands, in order, on the fixtures."""
+    """The README's training commands, in order, on the fixtures."""
 
     from safetensors import safe_open
 
@@ -235,6 +235,10 @@ def test_the_whole_recipe_train_summary_stage_evaluate_export(tiny_world, tmp_pa
     stage1 = train(_config(root, data, base, "recipe-stage1"))
     shutil.copytree(run(_summary_stage(root, data, stage1, "recipe-stage2")), model_dir)
     report_path = tmp_path / "metrics.json"
+    evaluate(["--model", str(model_dir), "--data-dir", str(data), "--tasks", "stance", "--precision", "fp32",
+              "--no-baselines", "--fit-stance-offsets"])
+    offsets = json.loads((model_dir / "config.json").read_text())["stance_offsets"]
+    assert set(offsets) == {y for *_, y in STANCE} and offsets["unrelated"] == 0.0  # the last class anchors
     evaluate(["--model", str(model_dir), "--data-dir", str(data), "--summary-articles", "4", "--precision", "fp32",
               "--no-baselines", "--output", str(report_path), "--calibrate"])
     report = json.loads(report_path.read_text())
@@ -252,7 +256,7 @@ def test_the_whole_recipe_train_summary_stage_evaluate_export(tiny_world, tmp_pa
     with safe_open(str(shipped / "model.safetensors"), "pt") as handle:
         assert {handle.get_tensor(k).dtype for k in handle.keys()} == {torch.float16}
     card = (shipped / "README.md").read_text()
-    assert "Stage 2, summary layers" in card and "notes appended verbatim" in card
+    assert "Stage 2, summary layers" in card and "notes appended verbatim" in card and "Stance logit offsets" in card
     assert f"| presslens | {report['summary']['model']['rouge1']:.2f} |" in card
     assert json.loads((shipped / "metrics.json").read_text()) == report
     result = Analyzer.from_pretrained(shipped, precision="fp32").analyze(BODY, title="Bridge to close in May")

@@ -32,7 +32,7 @@ from classifier.postprocess import select_summary, select_summary_among
 from classifier.stance_input import stance_window
 from classifier.text import clean_article
 
-from . import baselines, metrics
+from . import baselines, metrics, stance_bias
 from .data import load_task
 from .stance_split import stance_split
 from .summary_labels import split_sentences
@@ -76,7 +76,7 @@ def evaluate_stance(analyzer: Analyzer, args) -> dict:
     for name, train, valid in (("honest", honest_train, honest_dev), ("shipped", shipped_train, shipped_valid)):
         if args.stance_pairs and len(valid) > args.stance_pairs:
             valid = random.Random(0).sample(valid, args.stance_pairs)
-        result[name] = _score_stance(analyzer, train, valid, args)
+        result[name] = _score_stance(analyzer, train, valid, args, fit_offsets_here=name == "honest")
     result["model"] = result["honest"]["model"]  # the headline figure (model card, export)
     result["calibration"] = result["honest"].pop("calibration")
     result["shipped"].pop("calibration")
@@ -105,7 +105,7 @@ def stance_pair_windows(analyzer: Analyzer, rows: list[dict]) -> tuple[list, lis
     return windows, owner
 
 
-def _score_stance(analyzer: Analyzer, train: list[dict], valid: list[dict], args) -> dict:
+def _score_stance(analyzer: Analyzer, train: list[dict], valid: list[dict], args, fit_offsets_here: bool = False) -> dict:
     windows, owner = stance_pair_windows(analyzer, valid)
     outputs = [logits for logits, _ in analyzer.forward_windows(windows, "pairs")]
     per_pair: list[list[np.ndarray]] = [[] for _ in range(len(valid))]
@@ -113,6 +113,15 @@ def _score_stance(analyzer: Analyzer, train: list[dict], valid: list[dict], args
         per_pair[n].append(row)
     labels = analyzer.config.stance_labels
     gold = [r["label"] for r in valid]
+    fitted = None
+    if getattr(args, "fit_stance_offsets", False) and fit_offsets_here:
+        raw = np.stack([np.stack(rows).mean(0) for rows in per_pair])
+        gold_ids = np.array([labels.index(g) for g in gold])
+        groups = [r["claim"] for r in valid]
+        fitted = {"offsets": dict(zip(labels, stance_bias.fit_offsets(raw, gold_ids, labels).tolist())),
+                  "crossfit": stance_bias.crossfit(raw, gold_ids, groups, labels)}
+    offsets = np.array([analyzer.config.stance_offsets.get(label, 0.0) for label in labels])
+    per_pair = [[row + offsets for row in rows] for rows in per_pair]
     probs = np.stack([metrics.softmax(np.stack(rows)).mean(0) for rows in per_pair])
     predicted = [labels[i] for i in probs.argmax(1)]
     systems = [("model", predicted)]
@@ -130,6 +139,8 @@ def _score_stance(analyzer: Analyzer, train: list[dict], valid: list[dict], args
     result["model"]["confusion"] = {g: {p: sum(1 for a, b in zip(gold, predicted) if a == g and b == p)
                                         for p in labels} for g in labels}
     result["windows_per_pair"] = round(len(windows) / max(1, len(valid)), 3)
+    if fitted:
+        result["offsets_fit"] = fitted
     targets = np.array([labels.index(g) for g in gold])
     result["calibration"] = calibration([np.stack(r) for r in per_pair], targets,
                                         groups=[r["body_id"] for r in valid])
@@ -239,7 +250,10 @@ def _merge_baselines(report: dict, task: str, earlier: dict, args) -> None:
         if earlier.get("args", {}).get(key) != getattr(args, key):
             raise SystemExit(f"--baselines-from was run with {key}={earlier.get('args', {}).get(key)}, not {getattr(args, key)}")
     for name, value in earlier.get(task, {}).items():
-        if name not in ("model", "calibration", "seconds") and name not in report[task]:
+        if name in ("honest", "shipped") and name in report[task]:  # stance: baselines per split
+            for system, figures in value.items():
+                report[task][name].setdefault(system, figures)
+        elif name not in ("model", "calibration", "seconds", "as_text") and name not in report[task]:
             report[task][name] = value
     report[task]["baselines_from"] = args.baselines_from
 
@@ -258,6 +272,9 @@ def main(argv: list[str] | None = None) -> None:
                         help="take the baseline figures from an earlier metrics JSON of the same rows (they do not depend on the model)")
     parser.add_argument("--output", default=None, help="write the metrics as JSON here")
     parser.add_argument("--calibrate", action="store_true", help="store the fitted temperatures in the checkpoint")
+    parser.add_argument("--fit-stance-offsets", action="store_true",
+                        help="fit per-class stance logit offsets on the honest dev split (macro-F1) and store them in the "
+                             "checkpoint; the report shows their cross-fitted effect. Run before --calibrate.")
     args = parser.parse_args(argv)
 
     analyzer = Analyzer.from_pretrained(args.model, precision=args.precision)
@@ -272,6 +289,16 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps({task: report[task]}, indent=1), flush=True)
     if args.output:
         Path(args.output).write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    if args.fit_stance_offsets and "stance" in report:
+        fitted = report["stance"]["honest"]["offsets_fit"]
+        path = Path(args.model) / CONFIG_FILE
+        data = json.loads(path.read_text(encoding="utf-8"))
+        data["stance_offsets"] = {k: round(v, 2) for k, v in fitted["offsets"].items()}
+        path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        load_config(args.model)
+        print(f"stance offsets written to {path}: {data['stance_offsets']} "
+              f"(cross-fitted on dev claims: macro-F1 {fitted['crossfit']['macro_f1']:.3f}, "
+              f"FNC {fitted['crossfit']['fnc_score']:.3f})")
     if args.calibrate:
         path = Path(args.model) / CONFIG_FILE
         data = json.loads(path.read_text(encoding="utf-8"))

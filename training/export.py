@@ -62,7 +62,9 @@ def model_card(model: PresslensModel, m: dict) -> str:
         + (f" (with {_count(config.summary_context_layers, 'transformer layer')} across a window's sentences)"
            if config.summary_context_layers else "")
         + ". Weights are float16 safetensors; probabilities are temperature-scaled on validation data",
-        f"(temperatures: {json.dumps(config.temperatures)}).",
+        f"(temperatures: {json.dumps(config.temperatures)})."
+        + (f" Stance logit offsets fitted on the honest dev split for macro-F1: {json.dumps(config.stance_offsets)}."
+           if config.stance_offsets else ""),
         "",
         "## Training",
         "",
@@ -70,6 +72,7 @@ def model_card(model: PresslensModel, m: dict) -> str:
         "",
         "    presslens-train --output-dir runs/default",
         "    presslens-train-summary --init-from runs/default/final --output-dir runs/default/summary",
+        "    presslens-evaluate --model runs/default/summary/final --tasks stance --no-baselines --fit-stance-offsets",
         "    presslens-evaluate --model runs/default/summary/final --output runs/default/metrics.json --calibrate",
         "    presslens-export --model runs/default/summary/final --metrics runs/default/metrics.json --notes docs/model_card_notes.md --output classifier/default_model",
         "",
