@@ -31,7 +31,7 @@ from .encoding import (
 )
 from .errors import InputError, ModelLoadError
 from .inputs import ArticleInput, PreparedArticle, as_input, check_tasks
-from .model import PresslensConfig, PresslensModel, load_tokenizer
+from .model import PresslensConfig, PresslensModel, apply_stance_decision, load_tokenizer
 from .postprocess import average, best, probabilities, select_summary_among, sigmoid, top_sentences
 from .results import Analysis, ModelInfo, Sentence, Stance, Summary, Topic
 from .stance_input import related_order, stance_window
@@ -312,9 +312,9 @@ class Analyzer:
     def _stance(self, article: PreparedArticle, target: str, pairs: list[tuple[Window, Any]]) -> Stance:
         temperature = self._temperature("stance")
         labels = self.config.stance_labels
-        offsets = [float(self.config.stance_offsets.get(label, 0.0)) for label in labels]
         scores = average([
-            probabilities([x + o for x, o in zip(logits, offsets)], labels, temperature) for _, (logits, _) in pairs
+            probabilities(apply_stance_decision(self.config, logits, window.features), labels, temperature)
+            for window, (logits, _) in pairs
         ])
         mass = [0.0] * len(article.sentences)
         share = 1.0 / len(pairs)  # each window counts as much in total, however many windows there are

@@ -46,8 +46,9 @@ class PresslensConfig:
     stance_input: str = "windows"
     stance_max_length: int = 192
     stance_features: int = 0
-    # Added to the stance logits before the softmax: decision offsets fitted on dev (training/stance_bias.py).
-    stance_offsets: dict[str, float] = dataclasses.field(default_factory=dict)
+    # The decision layer fitted on dev (training/stance_bias.py): final stance logits = weight @ [logits,
+    # features] + bias. Empty: the head's logits as they are.
+    stance_decision: dict[str, Any] = dataclasses.field(default_factory=dict)
     temperatures: dict[str, float] = dataclasses.field(
         default_factory=lambda: {head: 1.0 for head in HEADS}
     )
@@ -68,8 +69,12 @@ class PresslensConfig:
             raise ValueError("stance_features need stance_input 'related' (the windows layout has none)")
         if self.stance_input == "related" and not 32 <= self.stance_max_length <= self.max_length:
             raise ValueError(f"stance_max_length must be between 32 and max_length, got {self.stance_max_length}")
-        if set(self.stance_offsets) - set(self.stance_labels):
-            raise ValueError(f"stance_offsets name unknown labels: {sorted(set(self.stance_offsets) - set(self.stance_labels))}")
+        if self.stance_decision:
+            k, width = len(self.stance_labels), len(self.stance_labels) + self.stance_features
+            weight, bias = self.stance_decision.get("weight"), self.stance_decision.get("bias")
+            if (not isinstance(weight, list) or len(weight) != k or any(len(row) != width for row in weight)
+                    or not isinstance(bias, list) or len(bias) != k):
+                raise ValueError(f"stance_decision needs weight [{k} x {width}] and bias [{k}]")
         if not 0 <= self.summary_context_layers <= 6:
             raise ValueError(f"summary_context_layers must be between 0 and 6, got {self.summary_context_layers}")
 
@@ -263,6 +268,15 @@ class PresslensModel(nn.Module):
             )
         model.eval()
         return model
+
+
+def apply_stance_decision(config: PresslensConfig, logits: list[float], features: list[float] | None) -> list[float]:
+    """The checkpoint's stance decision layer on one pair's logits (and features); identity without one."""
+    decision = config.stance_decision
+    if not decision:
+        return list(logits)
+    inputs = list(logits) + list(features or [])
+    return [sum(w * x for w, x in zip(row, inputs)) + b for row, b in zip(decision["weight"], decision["bias"])]
 
 
 def _sentence_context(hidden: int, config: PresslensConfig, dropout: float) -> nn.TransformerEncoder:

@@ -117,3 +117,27 @@ def test_honest_split_shares_no_claim_no_body_and_keeps_reworded_headlines_toget
     assert {r["label"] for r in dev} >= {"agree", "discuss", "unrelated"}
     dev_bodies = {r["body_id"] for r in dev}
     assert all((b // 10 * 10) in dev_bodies and (b // 10 * 10 + 1) in dev_bodies for b in dev_bodies)
+
+
+def test_decision_layer_learns_what_the_features_say_and_reports_it_cross_fitted():
+    np = pytest.importorskip("numpy")
+    pytest.importorskip("sklearn")
+    from classifier.model import apply_stance_decision
+    from training.stance_bias import fit_decision
+
+    rng = np.random.default_rng(0)
+    labels = ["agree", "disagree", "discuss", "unrelated"]
+    n = 800
+    gold = rng.integers(0, 4, n)
+    logits = rng.normal(0, 1, (n, 4))
+    logits[np.arange(n), np.where(gold == 1, 0, gold)] += 2.0  # the head calls every disagree "agree"
+    features = rng.normal(0, 0.1, (n, 2))
+    features[gold == 1, 0] += 1.0  # ...but a refutation feature marks them
+    report = fit_decision(logits, features, gold, [i % 40 for i in range(n)], labels)
+    assert report["none"]["f1"]["disagree"] < 0.3
+    assert report["chosen"] == "stacked" and report["stacked"]["f1"]["disagree"] > 0.8
+    layer = report["layer"]
+    config = type("Config", (), {"stance_decision": layer})()
+    z = apply_stance_decision(config, list(logits[0]), list(features[0]))
+    assert np.allclose(z, np.array(layer["weight"]) @ np.concatenate([logits[0], features[0]]) + layer["bias"])
+    assert apply_stance_decision(type("Config", (), {"stance_decision": {}})(), [1.0, 2.0], None) == [1.0, 2.0]

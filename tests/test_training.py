@@ -236,9 +236,10 @@ def test_the_whole_recipe_train_summary_stage_evaluate_export(tiny_world, tmp_pa
     shutil.copytree(run(_summary_stage(root, data, stage1, "recipe-stage2")), model_dir)
     report_path = tmp_path / "metrics.json"
     evaluate(["--model", str(model_dir), "--data-dir", str(data), "--tasks", "stance", "--precision", "fp32",
-              "--no-baselines", "--fit-stance-offsets"])
-    offsets = json.loads((model_dir / "config.json").read_text())["stance_offsets"]
-    assert set(offsets) == {y for *_, y in STANCE} and offsets["unrelated"] == 0.0  # the last class anchors
+              "--no-baselines", "--fit-stance-decision"])
+    decision = json.loads((model_dir / "config.json").read_text())["stance_decision"]
+    labels = sorted({y for *_, y in STANCE})
+    assert decision["kind"] in {"offsets", "stacked"} and len(decision["bias"]) == len(labels)
     evaluate(["--model", str(model_dir), "--data-dir", str(data), "--summary-articles", "4", "--precision", "fp32",
               "--no-baselines", "--output", str(report_path), "--calibrate"])
     report = json.loads(report_path.read_text())
@@ -256,7 +257,7 @@ def test_the_whole_recipe_train_summary_stage_evaluate_export(tiny_world, tmp_pa
     with safe_open(str(shipped / "model.safetensors"), "pt") as handle:
         assert {handle.get_tensor(k).dtype for k in handle.keys()} == {torch.float16}
     card = (shipped / "README.md").read_text()
-    assert "Stage 2, summary layers" in card and "notes appended verbatim" in card and "Stance logit offsets" in card
+    assert "Stage 2, summary layers" in card and "notes appended verbatim" in card and "stance decision layer" in card
     assert f"| presslens | {report['summary']['model']['rouge1']:.2f} |" in card
     assert json.loads((shipped / "metrics.json").read_text()) == report
     result = Analyzer.from_pretrained(shipped, precision="fp32").analyze(BODY, title="Bridge to close in May")

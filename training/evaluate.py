@@ -27,13 +27,14 @@ import numpy as np
 
 from classifier.analyzer import Analyzer
 from classifier.encoding import first_document_window, pack_windows, tokenize_sentences
-from classifier.model import CONFIG_FILE, load_config
+from classifier.model import CONFIG_FILE, apply_stance_decision, load_config
 from classifier.postprocess import select_summary, select_summary_among
 from classifier.stance_input import stance_window
 from classifier.text import clean_article
 
 from . import baselines, metrics, stance_bias
 from .data import load_task
+from .examples import body_sentences
 from .stance_split import stance_split
 from .summary_labels import split_sentences
 
@@ -76,7 +77,7 @@ def evaluate_stance(analyzer: Analyzer, args) -> dict:
     for name, train, valid in (("honest", honest_train, honest_dev), ("shipped", shipped_train, shipped_valid)):
         if args.stance_pairs and len(valid) > args.stance_pairs:
             valid = random.Random(0).sample(valid, args.stance_pairs)
-        result[name] = _score_stance(analyzer, train, valid, args, fit_offsets_here=name == "honest")
+        result[name] = _score_stance(analyzer, train, valid, args, fit_here=name == "honest")
     result["model"] = result["honest"]["model"]  # the headline figure (model card, export)
     result["calibration"] = result["honest"].pop("calibration")
     result["shipped"].pop("calibration")
@@ -90,7 +91,7 @@ def stance_pair_windows(analyzer: Analyzer, rows: list[dict]) -> tuple[list, lis
     windows, owner = [], []
     for n, row in enumerate(rows):
         if row["body_id"] not in bodies:
-            sentences = list(clean_article(row["body"], title=row["claim"]).sentences)  # title given: no guessing
+            sentences = body_sentences(row["body"], row["claim"])
             bodies[row["body_id"]] = (sentences, tokenize_sentences(analyzer.tokenizer, sentences))
         sentences, tokens = bodies[row["body_id"]]
         if config.stance_input == "related":
@@ -105,23 +106,26 @@ def stance_pair_windows(analyzer: Analyzer, rows: list[dict]) -> tuple[list, lis
     return windows, owner
 
 
-def _score_stance(analyzer: Analyzer, train: list[dict], valid: list[dict], args, fit_offsets_here: bool = False) -> dict:
+def _score_stance(analyzer: Analyzer, train: list[dict], valid: list[dict], args, fit_here: bool = False) -> dict:
     windows, owner = stance_pair_windows(analyzer, valid)
     outputs = [logits for logits, _ in analyzer.forward_windows(windows, "pairs")]
     per_pair: list[list[np.ndarray]] = [[] for _ in range(len(valid))]
-    for n, row in zip(owner, outputs):
+    windows_of: list[list] = [[] for _ in range(len(valid))]
+    for n, row, window in zip(owner, outputs, windows):
         per_pair[n].append(row)
+        windows_of[n].append(window)
+    first_window = {n: w[0] for n, w in enumerate(windows_of)}
     labels = analyzer.config.stance_labels
     gold = [r["label"] for r in valid]
     fitted = None
-    if getattr(args, "fit_stance_offsets", False) and fit_offsets_here:
+    if getattr(args, "fit_stance_decision", False) and fit_here:
         raw = np.stack([np.stack(rows).mean(0) for rows in per_pair])
+        features = np.array([[float(x) for x in (w.features or [])] for w in first_window.values()]) \
+            if analyzer.config.stance_features else np.zeros((len(valid), 0))
         gold_ids = np.array([labels.index(g) for g in gold])
-        groups = [r["claim"] for r in valid]
-        fitted = {"offsets": dict(zip(labels, stance_bias.fit_offsets(raw, gold_ids, labels).tolist())),
-                  "crossfit": stance_bias.crossfit(raw, gold_ids, groups, labels)}
-    offsets = np.array([analyzer.config.stance_offsets.get(label, 0.0) for label in labels])
-    per_pair = [[row + offsets for row in rows] for rows in per_pair]
+        fitted = stance_bias.fit_decision(raw, features, gold_ids, [r["claim"] for r in valid], labels)
+    per_pair = [[np.array(apply_stance_decision(analyzer.config, list(row), windows_of[n][i].features))
+                 for i, row in enumerate(rows)] for n, rows in enumerate(per_pair)]
     probs = np.stack([metrics.softmax(np.stack(rows)).mean(0) for rows in per_pair])
     predicted = [labels[i] for i in probs.argmax(1)]
     systems = [("model", predicted)]
@@ -140,7 +144,7 @@ def _score_stance(analyzer: Analyzer, train: list[dict], valid: list[dict], args
                                         for p in labels} for g in labels}
     result["windows_per_pair"] = round(len(windows) / max(1, len(valid)), 3)
     if fitted:
-        result["offsets_fit"] = fitted
+        result["decision_fit"] = fitted
     targets = np.array([labels.index(g) for g in gold])
     result["calibration"] = calibration([np.stack(r) for r in per_pair], targets,
                                         groups=[r["body_id"] for r in valid])
@@ -272,9 +276,9 @@ def main(argv: list[str] | None = None) -> None:
                         help="take the baseline figures from an earlier metrics JSON of the same rows (they do not depend on the model)")
     parser.add_argument("--output", default=None, help="write the metrics as JSON here")
     parser.add_argument("--calibrate", action="store_true", help="store the fitted temperatures in the checkpoint")
-    parser.add_argument("--fit-stance-offsets", action="store_true",
-                        help="fit per-class stance logit offsets on the honest dev split (macro-F1) and store them in the "
-                             "checkpoint; the report shows their cross-fitted effect. Run before --calibrate.")
+    parser.add_argument("--fit-stance-decision", action="store_true",
+                        help="fit the stance decision layer on the honest dev split (macro-F1; training/stance_bias.py) "
+                             "and store it in the checkpoint; the report shows its cross-fitted effect. Run before --calibrate.")
     args = parser.parse_args(argv)
 
     analyzer = Analyzer.from_pretrained(args.model, precision=args.precision)
@@ -289,16 +293,17 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps({task: report[task]}, indent=1), flush=True)
     if args.output:
         Path(args.output).write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
-    if args.fit_stance_offsets and "stance" in report:
-        fitted = report["stance"]["honest"]["offsets_fit"]
+    if args.fit_stance_decision and "stance" in report:
+        fitted = report["stance"]["honest"]["decision_fit"]
         path = Path(args.model) / CONFIG_FILE
         data = json.loads(path.read_text(encoding="utf-8"))
-        data["stance_offsets"] = {k: round(v, 2) for k, v in fitted["offsets"].items()}
+        data["stance_decision"] = fitted["layer"]
         path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         load_config(args.model)
-        print(f"stance offsets written to {path}: {data['stance_offsets']} "
-              f"(cross-fitted on dev claims: macro-F1 {fitted['crossfit']['macro_f1']:.3f}, "
-              f"FNC {fitted['crossfit']['fnc_score']:.3f})")
+        chosen = fitted[fitted["chosen"]]
+        print(f"stance decision layer ({fitted['chosen']}) written to {path}; cross-fitted on dev claims: "
+              f"macro-F1 {chosen['macro_f1']:.3f}, FNC {chosen['fnc_score']:.3f} "
+              f"(without: {fitted['none']['macro_f1']:.3f}, {fitted['none']['fnc_score']:.3f})")
     if args.calibrate:
         path = Path(args.model) / CONFIG_FILE
         data = json.loads(path.read_text(encoding="utf-8"))

@@ -16,6 +16,7 @@ import torch
 
 from classifier.encoding import Window, collate_documents, collate_pairs, pack_windows, tokenize_sentences
 from classifier.stance_input import stance_window
+from classifier.errors import InputError
 from classifier.text import clean_article
 
 _PARAGRAPH = re.compile(r"\n\s*\n|\n")
@@ -71,6 +72,15 @@ def stance_examples(rows, tokenizer, label_ids, max_length, max_claim, segmenter
     return TaskExamples("stance", examples, collate)
 
 
+def body_sentences(body: str, claim: str) -> list[str]:
+    """An FNC body read as inference reads an article (title given: no headline guessing); a body that is
+    nothing but the headline again reads as no sentences, as the Analyzer would refuse it."""
+    try:
+        return list(clean_article(body, title=claim).sentences)
+    except InputError:
+        return []
+
+
 def stance_related_examples(rows, tokenizer, label_ids, max_length, max_claim) -> TaskExamples:
     """One short window per pair, built as the Analyzer builds it for a "related" checkpoint: the body is
     read by the same cleaning and sentence splitter as at inference, then the claim's sentences are picked."""
@@ -78,7 +88,7 @@ def stance_related_examples(rows, tokenizer, label_ids, max_length, max_claim) -
     examples = []
     for row in rows:
         if row["body_id"] not in bodies:
-            sentences = list(clean_article(row["body"], title=row["claim"]).sentences)  # title given: no guessing
+            sentences = body_sentences(row["body"], row["claim"])
             bodies[row["body_id"]] = (sentences, tokenize_sentences(tokenizer, sentences))
         sentences, tokens = bodies[row["body_id"]]
         window, _ = stance_window(tokenizer, row["claim"], sentences, tokens, max_length, max_claim)

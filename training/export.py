@@ -63,8 +63,8 @@ def model_card(model: PresslensModel, m: dict) -> str:
            if config.summary_context_layers else "")
         + ". Weights are float16 safetensors; probabilities are temperature-scaled on validation data",
         f"(temperatures: {json.dumps(config.temperatures)})."
-        + (f" Stance logit offsets fitted on the honest dev split for macro-F1: {json.dumps(config.stance_offsets)}."
-           if config.stance_offsets else ""),
+        + (f" The stance decision layer ({config.stance_decision.get('kind', '?')}, training/stance_bias.py) was"
+           " fitted on the honest dev split for macro-F1." if config.stance_decision else ""),
         "",
         "## Training",
         "",
@@ -72,7 +72,7 @@ def model_card(model: PresslensModel, m: dict) -> str:
         "",
         "    presslens-train --output-dir runs/default",
         "    presslens-train-summary --init-from runs/default/final --output-dir runs/default/summary",
-        "    presslens-evaluate --model runs/default/summary/final --tasks stance --no-baselines --fit-stance-offsets",
+        "    presslens-evaluate --model runs/default/summary/final --tasks stance --no-baselines --fit-stance-decision",
         "    presslens-evaluate --model runs/default/summary/final --output runs/default/metrics.json --calibrate",
         "    presslens-export --model runs/default/summary/final --metrics runs/default/metrics.json --notes docs/model_card_notes.md --output classifier/default_model",
         "",
