@@ -62,6 +62,23 @@ def model_options(command: Callable) -> Callable:
     return command
 
 
+def ray_options(command: Callable) -> Callable:
+    """The batch command's engine choice and the options of `--engine ray` (classifier/scale/)."""
+    options = [
+        click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+                     help="local: this process; ray: a Ray cluster with Ray Data (docs/scale.md)."),
+        click.option("--ray-address", metavar="ADDRESS", default=None,
+                     help="(ray) Join this Ray cluster ('auto', 'ray://head:10001'). [default: a local Ray runtime]"),
+        click.option("--workers", type=click.IntRange(min=1), default=None,
+                     help="(ray) Analyzer actors, each one model and one CPU. [default: one per CPU of the cluster]"),
+        click.option("--output-format", type=click.Choice(["parquet", "jsonl", "jsonl.gz", "csv", "csv.gz"]),
+                     default=None, help="(ray) Format of the output shards. [default: parquet]"),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 def fatal_errors(command: Callable) -> Callable:
     """Presslens and I/O errors -> 'Error: ...' and exit code 1; Ctrl-C -> 130; a closed pipe -> quiet exit."""
 
@@ -225,8 +242,8 @@ def _scores(scores: dict[str, float]) -> str:
 
 
 @main.command()
-@click.argument("input_path", metavar="INPUT", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
-@click.argument("output_path", metavar="OUTPUT", type=click.Path(dir_okay=False, allow_dash=True))
+@click.argument("input_path", metavar="INPUT")  # checked below: --engine ray also takes folders, globs, URIs
+@click.argument("output_path", metavar="OUTPUT")
 @click.option("--text-field", default="text", show_default=True, help="Field (JSON key or column) with the article text.")
 @click.option("--title-field", default="title", show_default=True, help="Field with the headline (optional per record).")
 @click.option("--id-field", default="id", show_default=True, help="Field with the record id (optional per record).")
@@ -239,10 +256,11 @@ def _scores(scores: dict[str, float]) -> str:
 @click.option("--overwrite", is_flag=True, help="Replace OUTPUT and any interrupted run's files.")
 @click.option("--progress/--no-progress", default=None,
               help="Show a progress bar on stderr. [default: when stderr is a terminal]")
+@ray_options
 @fatal_errors
 def batch(input_path: str, output_path: str, text_field: str, title_field: str, id_field: str, target_field: str,
           tasks: tuple[str, ...], summary_sentences: int, model_path: str | None, precision: str, batch_size: int,
-          resume: bool, overwrite: bool, progress: bool | None) -> None:
+          resume: bool, overwrite: bool, progress: bool | None, **engine: Any) -> None:
     """Analyze every record of INPUT into OUTPUT: one output record per input record, in input order.
 
     \b
@@ -276,9 +294,32 @@ def batch(input_path: str, output_path: str, text_field: str, title_field: str, 
       presslens batch news.csv results.parquet --text-field body --title-field headline
       presslens batch big.jsonl.gz out.csv --tasks topic,summary --batch-size 32
       presslens batch big.jsonl.gz out.csv --tasks topic,summary --batch-size 32 --resume
+      presslens batch 's3://bucket/crawl/*.jsonl.gz' s3://bucket/results/ --engine ray --ray-address auto
+
+    \b
+    --engine ray (pip install "presslens[ray]"; docs/scale.md): INPUT is a file, a folder or a glob of
+    shards, local or any URI pyarrow reads (s3://, gs://, ...); OUTPUT is a folder with one
+    part-NNNNN.<--output-format> per input shard (same rows and columns as above) and a manifest;
+    records without an id are numbered within their shard; --resume skips finished shards.
     """
     from .batch import BatchSettings, plan_run, run_batch
     from .records import FieldMap, detect_format
+
+    if engine["engine"] == "ray":
+        from .scale.command import batch_on_ray
+
+        return batch_on_ray(
+            input_path, output_path, fields=FieldMap(text=text_field, title=title_field, id=id_field, targets=target_field),
+            tasks=tasks, summary_sentences=summary_sentences, model_path=model_path, precision=precision,
+            batch_size=batch_size, resume=resume, overwrite=overwrite, progress=progress, **engine,
+        )
+    _local_only(engine)
+    ctx = click.get_current_context()
+    for name, value, path_type in (
+        ("input_path", input_path, click.Path(exists=True, dir_okay=False, allow_dash=True)),
+        ("output_path", output_path, click.Path(dir_okay=False, allow_dash=True)),
+    ):
+        path_type.convert(value, next(p for p in ctx.command.params if p.name == name), ctx)
 
     for name, path in (("INPUT", input_path), ("OUTPUT", output_path)):
         try:
@@ -311,6 +352,12 @@ def batch(input_path: str, output_path: str, text_field: str, title_field: str, 
         click.echo(f"\ninterrupted: records written so far are kept.{hint}", err=True)
         sys.exit(130)
     click.echo(_batch_summary(report), err=True)
+
+
+def _local_only(engine: dict[str, Any]) -> None:
+    given = [f"--{name.replace('_', '-')}" for name, value in engine.items() if name != "engine" and value is not None]
+    if given:
+        raise click.UsageError(f"{', '.join(given)} only apply to --engine ray")
 
 
 def _batch_summary(report: Any) -> str:
