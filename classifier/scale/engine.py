@@ -56,6 +56,8 @@ def run_ray_batch(settings: BatchSettings, options: RayOptions, *, resume: bool 
                   progress: bool = False) -> BatchReport:
     """Analyze every record of every input shard into OUTPUT's shards; returns the counts."""
     started = time.monotonic()
+    if settings.model and "://" not in settings.model:
+        settings = dataclasses.replace(settings, model=os.path.abspath(settings.model))  # workers' cwd differs
     shards = list_shards(settings.input)
     output = OutputDir(settings.output, options.output_format)
     plan = output.plan(shards, _run_options(settings), resume=resume, overwrite=overwrite)
@@ -96,12 +98,11 @@ def _connect(ray: Any, options: RayOptions) -> bool:
     """Join the cluster at `options.address`, or start a local runtime; True when this call started Ray."""
     if ray.is_initialized():
         return False  # an embedding program (or a test) already chose the cluster
-    runtime_env = {"env_vars": {"TOKENIZERS_PARALLELISM": "false"}}
     if options.address:
-        ray.init(address=options.address, runtime_env=runtime_env, logging_level="WARNING", log_to_driver=False)
+        ray.init(address=options.address, logging_level="WARNING", log_to_driver=False)
     else:
         ray.init(
-            address="local", runtime_env=runtime_env, include_dashboard=options.include_dashboard,
+            address="local", include_dashboard=options.include_dashboard,
             object_store_memory=options.object_store_bytes, logging_level="WARNING", log_to_driver=False,
         )
     return True
@@ -115,8 +116,13 @@ def _pipeline(ray: Any, settings: BatchSettings, options: RayOptions, todo: list
     workers = options.workers or max(int(ray.cluster_resources().get("CPU", 1) // options.cpus_per_worker), 1)
     items = [{"shard": index, "uri": shard.uri} for index, shard in todo]
     dataset = ray.data.from_items(items, override_num_blocks=max(len(items), 1))
-    # Reading is light next to the model: no CPU reserved for it, so that the actors can have them all.
-    dataset = dataset.flat_map(read_shard, fn_kwargs={"fields": settings.fields}, num_cpus=0)
+    # Parsing is light next to the model: a reader per 8 actors, with no CPU reserved for it so that the
+    # actors can have them all (a pool size is needed then: Ray would start a worker per 0-CPU task at once).
+    readers = min(len(items), -(-workers // 8)) or 1
+    dataset = dataset.flat_map(
+        read_shard, fn_kwargs={"fields": settings.fields}, num_cpus=0,
+        compute=ray.data.TaskPoolStrategy(size=readers),
+    )
     return dataset.map_batches(
         AnalyzeBatch, fn_constructor_kwargs={"settings": settings, "threads": options.cpus_per_worker},
         batch_size=max(settings.batch_size * 4, 1), compute=ray.data.ActorPoolStrategy(size=workers),
@@ -139,6 +145,7 @@ class AnalyzeBatch:
     """One Analyzer per actor, loaded once; each call is one chunk of the local engine."""
 
     def __init__(self, settings: BatchSettings, threads: float = 1.0) -> None:
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # the actor is the unit of parallelism
         import torch
 
         from ..analyzer import Analyzer
