@@ -1,8 +1,8 @@
 """`presslens batch --engine ray` against a real local Ray runtime (no mocks), with the tiny random checkpoint.
 
 Shards of every input format with bad records mixed in; both output formats compared row by row with the
-local engine's output of the same files; an analyzer actor SIGKILLed while it analyzes a batch; the CLI
-driver SIGKILLed mid-run and finished with --resume. Ray is kept small (2 CPUs, a small object store, no
+local engine's output of the same files (Parquet with an analyzer actor SIGKILLed while it analyzes a batch,
+JSON Lines after the CLI driver was SIGKILLed mid-run and the run finished with --resume). Ray is kept small (2 CPUs, a small object store, no
 dashboard); the file takes a few minutes, mostly actors importing torch. Skipped when ray is not installed.
 """
 
@@ -190,32 +190,14 @@ def ray_run(corpus: Path, output: Path, checkpoint: Path, fmt: str, **options):
 # ------------------------------------------------------------------------------------------------ tests
 
 
-def test_rows_equal_the_local_engine(ray_runtime, corpus, local_results, tiny_checkpoint, tmp_path):
-    fmt = "parquet"  # JSON Lines output: test_killed_worker_still_gives_one_row_per_input
-    report = ray_run(corpus, tmp_path / "out", tiny_checkpoint, fmt)
-    errors = sum("error" in record for records in local_results.values() for record in records)
-    assert (report.total, report.errors, report.skipped) == (300, errors, 0)
-    assert errors >= 60  # the corpus really has bad records of every kind
-    parts = parts_by_input(tmp_path / "out")
-    assert list(parts) == sorted(local_results)  # one part per shard, _SUCCESS left out, the empty shard kept
-    largest = 0.0
-    for name, local in local_results.items():
-        if fmt == "parquet":
-            assert all(list(row) == list(TABLE_COLUMNS) for row in parts[name])
-            expected = [decoded(flat_row(record)) for record in local]
-            largest = max(largest, same(expected, [decoded(row) for row in parts[name]], name))
-        else:
-            largest = max(largest, same(local, parts[name], name))
-    assert parts["e.jsonl"] == []
-    print(f"max abs score difference, ray vs local ({fmt}): {largest:.2e}")
-
-
-def test_killed_worker_still_gives_one_row_per_input(ray_runtime, corpus, local_results, tiny_checkpoint, tmp_path):
+def test_rows_equal_the_local_engine_even_with_an_actor_killed(
+    ray_runtime, corpus, local_results, tiny_checkpoint, tmp_path
+):
     killed: list[int] = []
     done = threading.Event()
 
     def kill_a_busy_actor() -> None:
-        # An actor's process title ends in ".submit" while it analyzes a batch: kill it right then.
+        # An actor's process title ends in ".submit" while it analyzes a batch: SIGKILL it right then.
         while not done.is_set() and not killed:
             for pid, title in actor_processes():
                 if title.endswith(".submit"):
@@ -227,15 +209,23 @@ def test_killed_worker_still_gives_one_row_per_input(ray_runtime, corpus, local_
     killer = threading.Thread(target=kill_a_busy_actor, daemon=True)
     killer.start()
     try:
-        report = ray_run(corpus, tmp_path / "out", tiny_checkpoint, "jsonl")
+        report = ray_run(corpus, tmp_path / "out", tiny_checkpoint, "parquet")
     finally:
         done.set()
         killer.join()
     assert killed, "no actor was seen analyzing a batch"
-    assert report.total == 300
+    errors = sum("error" in record for records in local_results.values() for record in records)
+    assert (report.total, report.errors, report.skipped) == (300, errors, 0)
+    assert errors >= 60  # the corpus really has bad records of every kind
     parts = parts_by_input(tmp_path / "out")
-    largest = max(same(local, parts[name], name) for name, local in local_results.items())
-    print(f"max abs score difference, ray (an actor killed) vs local (jsonl): {largest:.2e}")
+    assert list(parts) == sorted(local_results)  # one part per shard, _SUCCESS left out, the empty shard kept
+    assert parts["e.jsonl"] == []
+    largest = 0.0
+    for name, local in local_results.items():  # exactly one row per input record, equal to the local engine's
+        assert all(list(row) == list(TABLE_COLUMNS) for row in parts[name])
+        expected = [decoded(flat_row(record)) for record in local]
+        largest = max(largest, same(expected, [decoded(row) for row in parts[name]], name))
+    print(f"max abs score difference, ray (an actor killed) vs local: {largest:.2e}")
 
 
 def actor_processes() -> list[tuple[int, str]]:
@@ -252,7 +242,7 @@ def actor_processes() -> list[tuple[int, str]]:
     return found
 
 
-def test_resume_after_the_driver_is_killed(ray_runtime, tiny_checkpoint, tmp_path):
+def test_resume_after_the_driver_is_killed(ray_runtime, tiny_checkpoint, tiny_analyzer, tmp_path):
     # The CLI drivers join this test's Ray runtime (--ray-address), which also saves starting one per run.
     folder = tmp_path / "many"
     folder.mkdir()
@@ -285,10 +275,14 @@ def test_resume_after_the_driver_is_killed(ray_runtime, tiny_checkpoint, tmp_pat
         after = (output / name).stat()
         assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns), name
     parts = parts_by_input(output)
-    for i in range(10):  # exactly one row per input record, in input order
+    for i in range(10):  # exactly one row per input record, in input order, equal to the local engine's
         ids = [record["id"] for record in parts[f"s{i:02d}.jsonl"]]
         # records without a readable id (no id, broken JSON, not an object) are numbered within their shard
         assert ids == [str(n) if n % 10 in (5, 7, 8) else f"s{i}-{n}" for n in range(40)]
+        local = tmp_path / f"local{i}.jsonl"
+        settings = BatchSettings(input=str(folder / f"s{i:02d}.jsonl"), output=str(local), batch_size=1, precision="fp32")
+        run_batch(plan_run(settings, resume=False, overwrite=False), tiny_analyzer)
+        same(read_part(local), parts[f"s{i:02d}.jsonl"], f"s{i:02d}")
     assert not [name for name in os.listdir(output) if name.startswith(".")]  # no temporary file left
 
 

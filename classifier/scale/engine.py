@@ -60,7 +60,7 @@ def run_ray_batch(settings: BatchSettings, options: RayOptions, *, resume: bool 
         settings = dataclasses.replace(settings, model=os.path.abspath(settings.model))  # workers' cwd differs
     shards = list_shards(settings.input)
     output = OutputDir(settings.output, options.output_format)
-    plan = output.plan(shards, _run_options(settings), resume=resume, overwrite=overwrite)
+    plan = output.plan(shards, settings.options(), resume=resume, overwrite=overwrite)
     report = BatchReport(output=settings.output, already_complete=plan.already_complete)
     _count_done(report, plan.manifest)
     report.skipped = report.total  # records in shards an earlier run finished
@@ -78,10 +78,6 @@ def run_ray_batch(settings: BatchSettings, options: RayOptions, *, resume: bool 
             ray.shutdown()
     report.seconds = time.monotonic() - started
     return report
-
-
-def _run_options(settings: BatchSettings) -> dict[str, Any]:
-    return {"batch_size": settings.batch_size, **settings.options()}
 
 
 def _ray() -> Any:
