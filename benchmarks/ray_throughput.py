@@ -75,7 +75,7 @@ def compare(local: Path, ray_part: Path) -> dict:
     a = [json.loads(line) for line in local.read_text().splitlines()]
     b = [json.loads(line) for line in ray_part.read_text().splitlines()]
     assert [r["id"] for r in a] == [r["id"] for r in b], "ids differ"
-    stats = {"rows": len(a), "errors_equal": True, "label_mismatches": 0, "summary_mismatches": 0, "max_abs": 0.0}
+    stats = {"rows": len(a), "bytes_per_row": ray_part.stat().st_size // max(len(b), 1), "errors_equal": True, "label_mismatches": 0, "summary_mismatches": 0, "max_abs": 0.0}
     for x, y in zip(a, b):
         if "error" in x or "error" in y:
             stats["errors_equal"] &= x == y

@@ -60,12 +60,13 @@ def filesystem(uri: str) -> tuple[Any, str]:
         raise BatchError(f"cannot open {uri}: {error}") from error
 
 
-def _uri(uri: str, path: str) -> str:
-    """The URI of `path` on the filesystem that `uri` named (workers reopen shards by it)."""
-    if "://" not in uri:
+def _uri(source: str, source_path: str, path: str) -> str:
+    """The URI of `path`, a file found from `source` (whose path on its filesystem is `source_path`)."""
+    if "://" not in source:
         return path
-    scheme = uri.split("://", 1)[0]
-    return f"{scheme}://{path}" if scheme != "file" else f"file://{path}"
+    scheme, rest = source.split("://", 1)
+    authority = rest[: len(rest) - len(source_path)] if rest.endswith(source_path) else ""  # hdfs://host:port
+    return f"{scheme}://{authority}{path}"
 
 
 def list_shards(source: str) -> list[Shard]:
@@ -89,14 +90,15 @@ def list_shards(source: str) -> list[Shard]:
         infos = [info] if info.type == pafs.FileType.File else list(_walk(fs, path))
         if info.type == pafs.FileType.File:
             _check_format(info.path)
-            return [Shard(_uri(source, info.path), info.size, _mtime(info))]
+            return [Shard(_uri(source, path, info.path), info.size, _mtime(info))]
     infos = [info for info in infos if _is_shard(info.base_name)]
     if not infos:
         raise BatchError(
             f"INPUT {source} names no .jsonl, .jsonl.gz, .csv, .csv.gz or .parquet file; "
             "give a file, a directory of shards or a glob like 'data/*.jsonl.gz'"
         )
-    return [Shard(_uri(source, info.path), info.size, _mtime(info)) for info in sorted(infos, key=lambda i: i.path)]
+    infos.sort(key=lambda info: info.path)
+    return [Shard(_uri(source, path, info.path), info.size, _mtime(info)) for info in infos]
 
 
 def _walk(fs: Any, base: str) -> Iterator[Any]:
@@ -253,9 +255,8 @@ def _check_same_run(before: dict[str, Any], now: dict[str, Any]) -> None:
             "or pass --overwrite to start again"
         )
     changed = [
-        f"{key}: was {before[key_group].get(key)!r}, now {value!r}"
-        for key_group in ("options",) for key, value in now[key_group].items()
-        if before[key_group].get(key) != value
+        f"{key}: was {before['options'].get(key)!r}, now {value!r}"
+        for key, value in now["options"].items() if before["options"].get(key) != value
     ]
     if before["format"] != now["format"]:
         changed.append(f"format: was {before['format']!r}, now {now['format']!r}")
