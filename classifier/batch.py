@@ -467,7 +467,7 @@ def _model_identity(analyzer: Any, settings: BatchSettings) -> dict[str, Any]:
     identity: dict[str, Any] = {"name": info.name, "version": info.version,
                                 "precision": getattr(inner, "precision", None)}
     folder = Path(settings.model) if settings.model else _default_model_dir()
-    if inner is analyzer and settings.output != STDIO and folder is not None and folder.is_dir():
+    if settings.output != STDIO and folder is not None and folder.is_dir():
         identity["fingerprint"] = model_fingerprint(folder)
     return identity
 

@@ -260,6 +260,10 @@ def as_request_items(payload: Any, limits: Any) -> tuple[list[tuple[ArticleInput
         raw_id = item.get("id")
         shown_id = scrub(raw_id) if isinstance(raw_id, str) else str(raw_id) if isinstance(raw_id, int) else None
         try:
+            claims = item.get("targets")
+            if isinstance(claims, list) and len(claims) > limits.max_targets:  # as given, blanks included
+                raise InputError(f"{len(claims)} targets (claims); the limit is {limits.max_targets} per "
+                                 "article", code="too_many_targets")
             options = as_options(item, limits.max_summary_sentences)
             article = as_input({key: value for key, value in item.items() if key not in OPTION_FIELDS})
             check_limits(article, max_chars=limits.max_chars, max_targets=limits.max_targets)

@@ -167,7 +167,7 @@ def test_batch_jsonl_through_the_queue(queued, tmp_path, examples):
     assert [line["id"] for line in lines] == [r["id"] for r in records]
     assert all("topic" in line and "stances" not in line for line in lines[:-1])
     assert "error" in lines[-1]
-    assert f"**{len(records)} records**" in report and "1 with errors" in report and "`bad`" in report
+    assert f"**{len(records)} records**" in report and "1 with errors" in report and "- record bad:" in report
 
 
 def test_batch_csv_gives_csv(tiny_analyzer, tmp_path, examples):
