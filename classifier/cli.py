@@ -262,6 +262,8 @@ def batch(input_path: str, output_path: str, text_field: str, title_field: str, 
         warnings                      JSON list of what the cleaner removed or noticed
         model_name, model_version     the model that produced the row
         result                        the full output contract as JSON (lossless)
+      CSV cells that would start with = + - @ (a spreadsheet formula) get a leading ' (the
+      `result` column keeps the exact text).
 
     \b
     Interrupted runs (Ctrl-C, a crash, even SIGKILL) are continued with --resume: records already
