@@ -245,6 +245,8 @@ def _prepare_all(analyzer: Any, counter: _WindowCounter, items: list, single: bo
             ready = analyzer.prepare(article)
             prepared.append(ready)
             costs.append(counter(ready, options.tasks))
+            if sum(costs) > limits.max_windows:
+                break  # over the budget already: say so now instead of cleaning the rest first
         except InputError as error:
             errors.append({"index": number, "id": article.id, "message": str(error)})
         except Exception as error:  # a bug in cleaning: this request's article only
@@ -259,9 +261,11 @@ def _prepare_all(analyzer: Any, counter: _WindowCounter, items: list, single: bo
     total = sum(costs)
     if total > limits.max_windows:
         claims = sum(len(p.targets) for p in prepared)
+        counted = f"{len(prepared)} articles" if len(prepared) == len(items) else \
+            f"the first {len(prepared)} of {len(items)} articles"
         raise ApiError(422, "too_much_work",
-                       f"this request needs about {total:,} encoder windows ({len(prepared)} articles, {claims} "
-                       f"claims; each claim reads the whole article, ~500 tokens a window); the limit is "
+                       f"this request needs at least {total:,} encoder windows ({counted}, {claims} claims; each "
+                       f"claim reads the whole article, ~500 tokens a window); the limit is "
                        f"{limits.max_windows:,} per request: send fewer claims or shorter articles, or split "
                        "the request")
     return prepared, costs
