@@ -178,5 +178,17 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _exit_now(code: int) -> None:
+    """End the process once the server has stopped: flush, run the atexit handlers, skip the interpreter's
+    module teardown (seconds with torch and gradio loaded, which would push the exit past the grace period)."""
+    import atexit
+
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    atexit._run_exitfuncs()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    _exit_now(main())
