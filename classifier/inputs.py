@@ -226,6 +226,16 @@ def check_limits(article: ArticleInput, *, max_chars: int, max_targets: int) -> 
                          code="too_many_targets")
 
 
+def check_work(windows: int, *, limit: int, articles: int, claims: int, counted_all: bool = True) -> None:
+    """The work budget of one request (HTTP) or one page analysis, in encoder windows."""
+    if windows > limit:
+        what = f"{articles} article{'s' if articles != 1 else ''}" if counted_all else f"the first {articles} articles"
+        raise InputError(f"this request needs at least {windows:,} encoder windows ({what}, {claims} claims; each "
+                         "claim reads the whole article, ~500 tokens a window); the limit is "
+                         f"{limit:,} per request: send fewer claims or shorter articles, or split the request",
+                         code="too_much_work")
+
+
 # ------------------------------------------------------------------------------------ a JSON request body
 @dataclasses.dataclass(frozen=True)
 class ItemProblem:

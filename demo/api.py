@@ -16,11 +16,9 @@ whose client disconnects, or whose deadline passes, is taken out of the model's 
 from __future__ import annotations
 
 import asyncio
-import copy
 import dataclasses
 import json
 import logging
-import threading
 import time
 from typing import Any
 
@@ -30,8 +28,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from classifier.errors import AnalysisError, InputError
-from classifier.inputs import as_request_items, scrub
-from classifier.workload import count_windows
+from classifier.inputs import as_request_items, check_work, scrub
 
 from .batching import BatcherClosedError, DeadlineExceeded, MicroBatcher, QueueFullError
 from .schemas import AnalysisOut, ErrorOut, HealthOut, Limits, request_body_schema
@@ -106,7 +103,7 @@ _ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 # ---------------------------------------------------------------------------------------------- routes
 def build_router(analyzer: Any, batcher: MicroBatcher, limits: Limits) -> APIRouter:
     router = APIRouter()
-    counter = _WindowCounter(analyzer)
+    counter = batcher.count_windows
 
     @router.post(
         ANALYZE_PATH,
@@ -168,20 +165,6 @@ def build_router(analyzer: Any, batcher: MicroBatcher, limits: Limits) -> APIRou
     return router
 
 
-class _WindowCounter:
-    """Counts encoder windows in request threads with a tokenizer copy of its own (the worker thread uses
-    the analyzer's), one request at a time."""
-
-    def __init__(self, analyzer: Any) -> None:
-        self.tokenizer = copy.deepcopy(analyzer.tokenizer)
-        self.config = analyzer.config
-        self.lock = threading.Lock()
-
-    def __call__(self, prepared: Any, tasks: Any) -> int:
-        with self.lock:
-            return count_windows(self.tokenizer, self.config, prepared, tasks)
-
-
 async def _read_body(request: Request, limit: int) -> bytes:
     """The body, refused with 413 as soon as it is known to exceed `limit` (before reading it all)."""
     too_large = ApiError(
@@ -235,7 +218,7 @@ def _checked_items(body: bytes, limits: Limits) -> tuple[list, bool]:
     return items, single
 
 
-def _prepare_all(analyzer: Any, counter: _WindowCounter, items: list, single: bool,
+def _prepare_all(analyzer: Any, counter: Any, items: list, single: bool,
                  limits: Limits) -> tuple[list, list[int]]:
     """Clean and segment every article and count its encoder windows (in a worker thread); all problems
     at once as one 422."""
@@ -258,16 +241,11 @@ def _prepare_all(analyzer: Any, counter: _WindowCounter, items: list, single: bo
             raise ApiError(422, "invalid_article", errors[0]["message"])
         message = "; ".join(f"article {e['index']}: {e['message']}" for e in errors[:5])
         raise ApiError(422, "invalid_article", message, errors=errors)
-    total = sum(costs)
-    if total > limits.max_windows:
-        claims = sum(len(p.targets) for p in prepared)
-        counted = f"{len(prepared)} articles" if len(prepared) == len(items) else \
-            f"the first {len(prepared)} of {len(items)} articles"
-        raise ApiError(422, "too_much_work",
-                       f"this request needs at least {total:,} encoder windows ({counted}, {claims} claims; each "
-                       f"claim reads the whole article, ~500 tokens a window); the limit is "
-                       f"{limits.max_windows:,} per request: send fewer claims or shorter articles, or split "
-                       "the request")
+    try:
+        check_work(sum(costs), limit=limits.max_windows, articles=len(prepared),
+                   counted_all=len(prepared) == len(items), claims=sum(len(p.targets) for p in prepared))
+    except InputError as error:
+        raise ApiError(422, error.code, str(error)) from None
     return prepared, costs
 
 

@@ -30,6 +30,7 @@ work is running when the interpreter exits.
 from __future__ import annotations
 
 import collections
+import copy
 import dataclasses
 import itertools
 import logging
@@ -119,6 +120,8 @@ class MicroBatcher:
         self._running: list[list[_Job]] = []  # the jobs of the running call, and of a nested one
         self._progress_at: float | None = None  # last encoder pass (or call start) while working
         self._hook: Any = None
+        self._count_lock = threading.Lock()
+        self._count_tokenizer: Any = None
         self._seconds_per_window = 0.2  # recent speed, for an honest Retry-After
         self.batches_run = 0
         self.articles_done = 0
@@ -228,6 +231,16 @@ class MicroBatcher:
         if isinstance(outcome, BaseException):
             raise outcome
         return outcome
+
+    def count_windows(self, prepared: Any, tasks: Sequence[str] | None) -> int:
+        """The encoder windows one prepared article costs (classifier.workload), for budgets and scheduling.
+        Callable from any thread: it tokenizes with a copy of the tokenizer of its own, one call at a time."""
+        from classifier.workload import count_windows
+
+        with self._count_lock:
+            if self._count_tokenizer is None:
+                self._count_tokenizer = copy.deepcopy(self.analyzer.tokenizer)
+            return count_windows(self._count_tokenizer, self.analyzer.config, prepared, tasks)
 
     def _retry_after(self) -> int:
         waiting = sum(job.cost for job in self._waiting)
@@ -430,9 +443,21 @@ class QueuedAnalyzer:
     def prepare(self, article: Any) -> Any:
         return self.analyzer.prepare(article)
 
-    def analyze(self, article: Any, *, tasks: Sequence[str] | None = None, summary_sentences: int = 3) -> Any:
-        """One article; QueueFullError right away when the server is busy (a person is waiting)."""
-        return self.batcher.analyze(self.prepare(article), tasks=tasks, summary_sentences=summary_sentences)
+    def analyze(self, article: Any, *, tasks: Sequence[str] | None = None, summary_sentences: int = 3,
+                max_windows: int | None = None) -> Any:
+        """One article; QueueFullError right away when the server is busy (a person is waiting).
+        `max_windows`: the work budget (InputError too_much_work above it), as in the API."""
+        from classifier.inputs import check_work
+
+        prepared = self.prepare(article)
+        cost = self.batcher.count_windows(prepared, tasks)
+        if max_windows is not None:
+            check_work(cost, limit=max_windows, articles=1, claims=len(prepared.targets))
+        future = self.batcher.submit([prepared], tasks=tasks, summary_sentences=summary_sentences, costs=[cost])
+        (outcome,) = future.result()
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
 
     def analyze_many(self, articles: Iterable[Any], *, tasks: Sequence[str] | None = None,
                      summary_sentences: int = 3, batch_size: int | None = None) -> Iterator[Any]:

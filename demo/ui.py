@@ -81,7 +81,8 @@ def analyze_article(
     try:
         # prepare first: its InputError speaks of this article alone (analyze's names a batch position)
         prepared = analyzer.prepare(article)
-        analysis = analyzer.analyze(prepared, tasks=list(tasks), summary_sentences=int(summary_sentences))
+        budget = {"max_windows": limits.max_windows} if hasattr(analyzer, "batcher") else {}  # the server's page
+        analysis = analyzer.analyze(prepared, tasks=list(tasks), summary_sentences=int(summary_sentences), **budget)
     except PresslensError as error:
         raise _error(f"This article cannot be analyzed: {error}") from None
     except QueueFullError as error:

@@ -233,3 +233,12 @@ def test_batch_report_shows_hostile_ids_as_text(tiny_analyzer, tmp_path):
     _, report = run_batch_file(tiny_analyzer, tmp_path, str(source), ["topic"], 1)
     line = [row for row in report.splitlines() if row.startswith("- record")][0]
     assert re.search(r"(?<!\\)`", line) is None and "<img" not in line and "\\*\\*b\\*\\*" in line
+
+
+def test_the_page_keeps_to_the_same_work_budget_as_the_api(queued):
+    text = " ".join(f"Sentence {k} of a long story about the harbour budget." for k in range(300))
+    limits = Limits(max_windows=20)
+    with pytest.raises(gr.Error) as raised:
+        analyze_article(queued, "Harbour", text, "claim one\nclaim two", TASKS, 3, limits)
+    assert "encoder windows" in raised.value.message and "the limit is 20" in raised.value.message
+    assert analyze_article(queued, "Harbour", "A short story. It ends here.", "", TASKS, 3, limits).contract
