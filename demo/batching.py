@@ -254,7 +254,8 @@ class MicroBatcher:
                     self._cond.wait()
                 if not self._waiting and self._closed:
                     return
-            if self.max_wait:
+                waiting = sum(len(job.articles) for job in self._waiting)
+            if self.max_wait and waiting < self.max_batch:
                 time.sleep(self.max_wait)  # a few ms for concurrent requests to join this call
             unit = self._take(light_only=False)
             if unit:
