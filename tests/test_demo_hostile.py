@@ -205,3 +205,19 @@ def test_deadline_then_sigterm_during_a_long_request(tiny_checkpoint, tmp_path):
         assert "terminate called" not in process.log()
     finally:
         process.kill()
+
+
+def test_the_openapi_schema_states_the_limits_and_every_accepted_type(client):
+    """Before: no limits in the schema (schema-valid bodies got 422) and ints/strings accepted undeclared."""
+    operation = client.get("/openapi.json").json()["paths"]["/api/v1/analyze"]["post"]
+    one, many = operation["requestBody"]["content"]["application/json"]["schema"]["anyOf"]
+    limits = client.get("/healthz").json()["limits"]
+    fields = one["properties"]
+    assert one["additionalProperties"] is False and one["required"] == ["text"]
+    assert fields["text"]["maxLength"] == limits["max_chars"] == 400_000
+    assert many["maxItems"] == limits["max_articles"] and many["minItems"] == 1
+    assert fields["summary_sentences"]["maximum"] == limits["max_summary_sentences"]
+    assert {"integer", "string"} <= {kind.get("type") for kind in fields["id"]["anyOf"]}
+    claims = {kind.get("type"): kind for kind in fields["targets"]["anyOf"]}
+    assert "string" in claims and claims["array"]["maxItems"] == limits["max_targets"]
+    assert {"400", "413", "422", "503", "504"} <= set(operation["responses"])
