@@ -178,6 +178,16 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def serve_process(**options: Any) -> None:
+    """`presslens serve` (the `presslens.servers` entry point): serve() in this process, then end the process
+    at once after a clean stop (see _exit_now). Errors before the server starts are raised as by serve()."""
+    try:
+        serve(**options)
+    except KeyboardInterrupt:  # Ctrl-C: uvicorn already stopped gracefully, then re-raised the signal
+        _exit_now(130)
+    _exit_now(0)
+
+
 def _exit_now(code: int) -> None:
     """End the process once the server has stopped: flush, run the atexit handlers, skip the interpreter's
     module teardown (seconds with torch and gradio loaded, which would push the exit past the grace period)."""

@@ -250,9 +250,9 @@ def test_classifier_never_imports_demo():
 
 def test_serve_finds_the_web_app_through_its_entry_point():
     from classifier.cli import _server_entry_point
-    from demo.server import serve
+    from demo.server import serve_process
 
-    assert _server_entry_point() is serve
+    assert _server_entry_point() is serve_process
 
 
 def test_the_base_encoder_must_fit_except_for_its_pooler(tiny_checkpoint):
