@@ -99,7 +99,7 @@ class Analyzer:
             title=cleaned.title,
             sentences=cleaned.sentences,
             targets=targets,
-            warnings=cleaned.warnings,
+            warnings=item.notes + cleaned.warnings,
         )
 
     # -- analyze --------------------------------------------------------------------------------------
@@ -157,7 +157,7 @@ class Analyzer:
                 try:
                     chunk.append(self.prepare(raw))
                 except InputError as exc:
-                    error = InputError(f"article {position + len(chunk)} (0-based): {exc}")
+                    error = InputError(f"article {position + len(chunk)} (0-based): {exc}", code=exc.code)
                     break
             if chunk:
                 yield from self._analyze_chunk(chunk, tasks, k, size)
@@ -220,9 +220,13 @@ class Analyzer:
         config = self.config
         self._note_cut(article.title, config.max_title_tokens, "headline", warnings)
         packed = first_document_window(self.tokenizer, article.title, tokens, config)
+        read = max(packed.windows[0].sentence_ids, default=-1) + 1
+        if "summary" not in tasks and "stance" not in tasks and read < len(article.sentences):
+            warnings.append(  # topic only: nothing else says that the rest of the article was not read
+                f"topic judged from the first {read} of {len(article.sentences)} sentences (the first "
+                f"{config.max_length}-token window: headline and lead, what the topic head was trained on)"
+            )
         if "summary" in tasks:
-            window = packed.windows[0]
-            read = max(window.sentence_ids, default=-1) + 1
             if read < len(article.sentences):
                 warnings.append(
                     f"summary picked from the first {read} of {len(article.sentences)} sentences "

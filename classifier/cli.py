@@ -144,8 +144,6 @@ def analyze(file: str | None, text: str | None, title: str | None, targets: tupl
     """
     if file is not None and text is not None:
         raise click.UsageError("give either FILE or --text, not both")
-    if any(not claim.strip() for claim in targets):
-        raise click.BadParameter("a claim cannot be empty", param_hint="--target")
     if targets and "stance" not in tasks:
         raise click.UsageError("--target needs the stance task; add 'stance' to --tasks")
     if text is not None:
@@ -282,6 +280,8 @@ def batch(input_path: str, output_path: str, text_field: str, title_field: str, 
         warnings                      JSON list of what the cleaner removed or noticed
         model_name, model_version     the model that produced the row
         result                        the full output contract as JSON (lossless)
+      CSV cells that would start with = + - @ (a spreadsheet formula) get a leading ' (the
+      `result` column keeps the exact text).
 
     \b
     Interrupted runs (Ctrl-C, a crash, even SIGKILL) are continued with --resume: records already
@@ -400,14 +400,31 @@ def serve(host: str, port: int, model_path: str | None, precision: str) -> None:
       presslens serve                      then open http://127.0.0.1:7860
       presslens serve --host 0.0.0.0 --port 8080 --model runs/best
     """
+    run_server = _server_entry_point()
     try:
-        from demo.server import serve as run_server  # the demo extra: gradio and the HTTP stack
-
         run_server(host=host, port=port, model_path=model_path, precision=precision)
-    except ImportError as error:  # raised at import or when the server imports its stack
+    except ImportError as error:  # the server imports its HTTP stack when it starts
         raise click.ClickException(
             f"the web app needs the demo extra ({error}); install it with: pip install \"presslens[demo]\""
         ) from error
+
+
+SERVER_ENTRY_POINTS = "presslens.servers"  # pyproject.toml: the web app registers its serve() here
+
+
+def _server_entry_point() -> Any:
+    """The web app's serve(), found at call time through an entry point: classifier never imports demo
+    (the dependency goes one way, demo -> classifier), and a missing [demo] extra is a clear message."""
+    from importlib.metadata import entry_points
+
+    found = sorted(entry_points(group=SERVER_ENTRY_POINTS), key=lambda point: point.name)
+    hint = 'install it with: pip install "presslens[demo]"'
+    if not found:
+        raise click.ClickException(f"no web app is installed (no {SERVER_ENTRY_POINTS!r} entry point); {hint}")
+    try:
+        return found[0].load()
+    except ImportError as error:
+        raise click.ClickException(f"the web app needs the demo extra ({error}); {hint}") from error
 
 
 if __name__ == "__main__":  # `python -m classifier.cli ...`, as the resume tests run it

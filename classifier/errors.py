@@ -11,7 +11,20 @@ class PresslensError(Exception):
 
 
 class InputError(PresslensError, ValueError):
-    """An article, claim or option the user gave cannot be analyzed as given."""
+    """An article, claim or option the user gave cannot be analyzed as given.
+
+    `code` is the stable name the HTTP API answers with (invalid_request, invalid_article, article_too_long,
+    too_many_targets, too_many_articles, too_much_work)."""
+
+    def __init__(self, message: str, *, code: str = "invalid_article") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class AnalysisError(PresslensError):
+    """Analysing one article failed unexpectedly (a bug, or input the model code could not handle).
+
+    It stays with that article: a batch writes an error record for it, the HTTP API answers 422 for it."""
 
 
 class ModelLoadError(PresslensError):

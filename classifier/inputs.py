@@ -1,14 +1,28 @@
-"""What the Analyzer accepts, checked: one article (text, headline, claims, id) and the tasks asked for.
+"""The one gate for what presslens accepts: an article (text, headline, claims, id), its options, the limits.
 
-Pure Python (no torch), so that batch planning and the web layer can validate input cheaply:
+Every surface goes through here, so the rules and the messages are the same everywhere: the Python API
+(`Analyzer.prepare`), `presslens analyze`, `presslens batch` (after a record is read), the HTTP API and the
+web page. Pure Python (no torch), so that batch planning and the web layer can validate input cheaply:
 
     as_input({"text": "...", "title": "Headline", "targets": ["a claim"]})   # -> ArticleInput, or InputError
-    check_tasks("topic,summary")                                           # -> frozenset({"topic", "summary"})
+    as_request_items(json_body)            # the HTTP body: [(ArticleInput, Options)], single-object flag
+    check_tasks("topic,summary")           # -> frozenset({"topic", "summary"})
+    check_limits(article, options, limits) # the server's per-article limits
+
+The rules:
+
+* `text` is a string (or bytes) with something in it; `title` a string or absent; `id` a string or an
+  integer (returned as a string; "" counts as absent); `targets` one string or a list of strings.
+* A blank claim (an empty CSV cell, "" in a list) is dropped, with a warning when it was in a list.
+* Invalid Unicode (a lone surrogate such as "\\ud800", which JSON can carry but UTF-8 cannot) is replaced
+  with U+FFFD, and the article gets a warning naming the field. It never reaches the tokenizer or an encoder.
+* Field names in messages are the caller's (`presslens batch --text-field body` says 'body').
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -16,17 +30,23 @@ from .errors import InputError
 from .text import normalize_line
 
 TASKS = ("topic", "stance", "summary")
-_INPUT_FIELDS = ("text", "title", "targets", "id")
+ARTICLE_FIELDS = ("text", "title", "targets", "id")
+OPTION_FIELDS = ("tasks", "summary_sentences")
+DEFAULT_SUMMARY_SENTENCES = 3
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclasses.dataclass(frozen=True)
 class ArticleInput:
-    """One article as given: text (plain, HTML or bytes), optional headline, claims and id."""
+    """One article as given: text (plain, HTML or bytes), optional headline, claims and id.
+
+    `notes` are warnings from the gate itself (invalid Unicode replaced, blank claims dropped)."""
 
     text: str | bytes
     title: str | None = None
     targets: tuple[str, ...] = ()
     id: str | None = None
+    notes: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,62 +60,237 @@ class PreparedArticle:
     warnings: tuple[str, ...]
 
 
-def as_input(article: Any) -> ArticleInput:
+@dataclasses.dataclass(frozen=True)
+class Options:
+    """What to compute for one article (HTTP API and page): the tasks (None = all) and the summary length."""
+
+    tasks: tuple[str, ...] | None = None
+    summary_sentences: int = DEFAULT_SUMMARY_SENTENCES
+
+    @property
+    def key(self) -> tuple[tuple[str, ...] | None, int]:
+        return self.tasks, self.summary_sentences
+
+
+# ------------------------------------------------------------------------------------------ one article
+def as_input(article: Any, *, names: Mapping[str, str] | None = None) -> ArticleInput:
+    """Check one article and return it as an ArticleInput; InputError says what is wrong.
+
+    `names` maps the fields to the caller's names for messages (batch: {"text": "body", ...})."""
+    label = _labeller(names)
     if isinstance(article, (str, bytes, bytearray)):
         article = ArticleInput(text=bytes(article) if isinstance(article, bytearray) else article)
     elif isinstance(article, Mapping):
-        unknown = sorted(str(key) for key in article if key not in _INPUT_FIELDS)
+        unknown = sorted(str(key) for key in article if key not in ARTICLE_FIELDS)
         if unknown:
-            raise InputError(f"unknown article fields {unknown}; an article has {', '.join(_INPUT_FIELDS)}")
+            raise InputError(
+                f"unknown article fields {scrub(str(unknown))}; an article has {', '.join(ARTICLE_FIELDS)}",
+                code="invalid_request",
+            )
         if article.get("text") is None:
-            raise InputError("the article has no 'text' field; give the article's text")
-        article = ArticleInput(
-            text=article["text"], title=article.get("title"), targets=article.get("targets") or (), id=article.get("id")
-        )
+            raise InputError(f"the article has no {(names or {}).get('text', 'text')!r} field; give the article's text",
+                             code="invalid_request")
+        article = ArticleInput(text=article["text"], title=article.get("title"), targets=article.get("targets"),
+                               id=article.get("id"))
     elif not isinstance(article, ArticleInput):
-        raise InputError(
-            f"an article must be text, bytes, a dict or an ArticleInput, got {type(article).__name__}"
-        )
-    if not isinstance(article.text, (str, bytes)):
-        raise InputError(f"article text must be a string (or bytes), got {type(article.text).__name__}")
-    if article.title is not None and not isinstance(article.title, str):
-        raise InputError(f"title must be a string, got {type(article.title).__name__}")
-    return dataclasses.replace(article, targets=_check_targets(article.targets), id=_check_id(article.id))
+        raise InputError(f"an article must be text, bytes, a dict or an ArticleInput, got {type(article).__name__}",
+                         code="invalid_request")
+    notes = list(article.notes)
+    text = article.text
+    if isinstance(text, bytearray):
+        text = bytes(text)
+    if not isinstance(text, (str, bytes)):
+        raise InputError(f"{label('text')} must be a string, got {_a(json_kind(text))}", code="invalid_request")
+    if isinstance(text, str):
+        text = _valid_unicode(text, label("text"), notes)
+    if not text.strip():
+        raise InputError(f"{label('text')} is empty: give the article's text (plain text or HTML)",
+                         code="invalid_article")
+    title = article.title
+    if title is not None:
+        if not isinstance(title, str):
+            raise InputError(f"{label('title')} must be a string, got {_a(json_kind(title))}",
+                             code="invalid_request")
+        title = _valid_unicode(title, label("title"), notes).strip() or None
+    targets = _check_targets(article.targets, label, notes)
+    record_id = check_id(article.id, notes, names=names)
+    return ArticleInput(text=text, title=title, targets=targets, id=record_id, notes=tuple(dict.fromkeys(notes)))
 
 
-def _check_targets(targets: Any) -> tuple[str, ...]:
+def _check_targets(targets: Any, label, notes: list[str]) -> tuple[str, ...]:
     if targets is None:
         return ()
     if isinstance(targets, str):
-        targets = (targets,)
+        claim = normalize_line(_valid_unicode(targets, label("targets"), notes))
+        return (claim,) if claim else ()  # an empty CSV cell means no claim
     if not isinstance(targets, (list, tuple)):
-        raise InputError(f"targets must be a string or a list of strings, got {type(targets).__name__}")
+        raise InputError(f"{label('targets')} must be a string or a list of strings, got {_a(json_kind(targets))}",
+                         code="invalid_request")
     checked = []
-    for target in targets:
+    for number, target in enumerate(targets):
         if not isinstance(target, str):
-            raise InputError(f"every target (claim) must be a string, got {type(target).__name__}: {target!r}")
-        target = normalize_line(target)
-        if target:  # an empty claim (an empty CSV cell) means no claim
-            checked.append(target)
+            raise InputError(f"{label('targets')}[{number}]: every target (claim) must be a string, got "
+                             f"{_a(json_kind(target))}", code="invalid_request")
+        claim = normalize_line(_valid_unicode(target, f"{label('targets')}[{number}]", notes))
+        if claim:
+            checked.append(claim)
+        else:
+            notes.append(f"{label('targets')}[{number}] is blank; that claim was ignored")
     return tuple(checked)
 
 
-def _check_id(value: Any) -> str | None:
-    if value is None:
+def check_id(value: Any, notes: list[str], *, names: Mapping[str, str] | None = None) -> str | None:
+    """An article id: a string or an integer, as a string; None or "" = no id. Notes get any repair."""
+    label = _labeller(names)
+    if value is None or value == "":
         return None
     if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise InputError(f"id must be a string or an integer, got {type(value).__name__}")
-    return str(value)
+        raise InputError(f"{label('id')} must be a string or an integer, got {_a(json_kind(value))}",
+                         code="invalid_request")
+    return _valid_unicode(value, label("id"), notes) if isinstance(value, str) else str(value)
 
 
+def _valid_unicode(value: str, field: str, notes: list[str]) -> str:
+    if not _LONE_SURROGATE.search(value):
+        return value
+    notes.append(f"{field} held invalid Unicode (lone surrogate code points, e.g. from a '\\ud800' JSON escape); "
+                 "replaced with U+FFFD")
+    return _LONE_SURROGATE.sub("\ufffd", value)
+
+
+def scrub(value: str) -> str:
+    """`value` with lone surrogates replaced: safe to encode as UTF-8 (for messages that quote input)."""
+    return _LONE_SURROGATE.sub("\ufffd", value)
+
+
+def _labeller(names: Mapping[str, str] | None):
+    names = names or {}
+
+    def label(field: str) -> str:
+        name = names.get(field, field)
+        return f"'{name}'" if names else name
+
+    return label
+
+
+# ------------------------------------------------------------------------------------- options, limits
 def check_tasks(tasks: Iterable[str] | None) -> frozenset[str]:
     if tasks is None:
         return frozenset(TASKS)
     if isinstance(tasks, str):
         tasks = [part.strip() for part in tasks.split(",") if part.strip()]
     wanted = frozenset(tasks)
-    unknown = sorted(str(task) for task in wanted - set(TASKS))
+    unknown = sorted(scrub(str(task)) for task in wanted - set(TASKS))
     if unknown or not wanted:
         found = f"unknown tasks {unknown}" if unknown else "no task"
-        raise InputError(f"{found}; choose any of {', '.join(TASKS)}")
+        raise InputError(f"{found}; choose any of {', '.join(TASKS)}", code="invalid_request")
     return wanted
+
+
+def check_summary_sentences(value: Any, maximum: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        shown = scrub(repr(value)) if not isinstance(value, int) or abs(value) < 10**12 else "a huge number"
+        raise InputError(f"summary_sentences must be an integer >= 1, got {shown}", code="invalid_request")
+    if maximum is not None and value > maximum:
+        raise InputError(f"{value if value < 10**12 else 'a huge number'} summary sentences asked for; the limit "
+                         f"is {maximum}", code="invalid_request")
+    return value
+
+
+def as_options(item: Mapping[str, Any], maximum_summary: int | None = None) -> Options:
+    """The per-article options of an HTTP article object: `tasks` (a list or null) and `summary_sentences`."""
+    tasks = item.get("tasks")
+    if tasks is not None:
+        if not isinstance(tasks, list):
+            raise InputError(f"tasks must be a list of task names, got {_a(json_kind(tasks))}", code="invalid_request")
+        if not tasks:
+            raise InputError("an empty task list; choose any of topic, stance, summary (or leave tasks out for "
+                             "all three)", code="invalid_request")
+        for number, task in enumerate(tasks):
+            if task not in TASKS:
+                shown = scrub(repr(task))[:80]
+                raise InputError(f"tasks[{number}]: unknown task {shown}; choose any of {', '.join(TASKS)}",
+                                 code="invalid_request")
+        tasks = tuple(dict.fromkeys(tasks))
+    k = check_summary_sentences(item.get("summary_sentences", DEFAULT_SUMMARY_SENTENCES), maximum_summary)
+    return Options(tasks, k)
+
+
+def check_limits(article: ArticleInput, *, max_chars: int, max_targets: int) -> None:
+    """The server's size limits for one article (characters of text, number of claims)."""
+    if len(article.text) > max_chars:
+        raise InputError(f"{len(article.text):,} characters of text; the limit is {max_chars:,} per article",
+                         code="article_too_long")
+    if len(article.targets) > max_targets:
+        raise InputError(f"{len(article.targets)} targets (claims); the limit is {max_targets} per article",
+                         code="too_many_targets")
+
+
+def check_work(windows: int, *, limit: int, articles: int, claims: int, counted_all: bool = True) -> None:
+    """The work budget of one request (HTTP) or one page analysis, in encoder windows."""
+    if windows > limit:
+        what = f"{articles} article{'s' if articles != 1 else ''}" if counted_all else f"the first {articles} articles"
+        raise InputError(f"this request needs at least {windows:,} encoder windows ({what}, {claims} claims; each "
+                         "claim reads the whole article, ~500 tokens a window); the limit is "
+                         f"{limit:,} per request: send fewer claims or shorter articles, or split the request",
+                         code="too_much_work")
+
+
+# ------------------------------------------------------------------------------------ a JSON request body
+@dataclasses.dataclass(frozen=True)
+class ItemProblem:
+    index: int
+    id: str | None
+    code: str
+    message: str
+
+
+def as_request_items(payload: Any, limits: Any) -> tuple[list[tuple[ArticleInput, Options]], bool, list[ItemProblem]]:
+    """An HTTP body (one article object or a list): the checked items, whether one object was sent, problems.
+
+    `limits` has max_articles, max_chars, max_targets and max_summary_sentences. Raises InputError for a body
+    that is not an article or a list of them; per-article problems come back as ItemProblems."""
+    single = isinstance(payload, dict)
+    if not single and not isinstance(payload, list):
+        raise InputError(f"the body is {_a(json_kind(payload))}; send an article object like "
+                         '{"text": "..."} or a list of them', code="invalid_request")
+    items = [payload] if single else payload
+    if not items:
+        raise InputError("the list of articles is empty; send at least one article", code="invalid_request")
+    if len(items) > limits.max_articles:
+        raise InputError(f"{len(items)} articles in one request; the limit is {limits.max_articles} per request: "
+                         "split them over several", code="too_many_articles")
+    checked, problems = [], []
+    for number, item in enumerate(items):
+        where = "" if single else f"article {number}: "
+        if not isinstance(item, dict):
+            problems.append(ItemProblem(number, None, "invalid_request",
+                                        f"{where}is {_a(json_kind(item))}, expected an article object"))
+            continue
+        raw_id = item.get("id")
+        shown_id = scrub(raw_id) if isinstance(raw_id, str) else str(raw_id) if isinstance(raw_id, int) else None
+        try:
+            claims = item.get("targets")
+            if isinstance(claims, list) and len(claims) > limits.max_targets:  # as given, blanks included
+                raise InputError(f"{len(claims)} targets (claims); the limit is {limits.max_targets} per "
+                                 "article", code="too_many_targets")
+            options = as_options(item, limits.max_summary_sentences)
+            article = as_input({key: value for key, value in item.items() if key not in OPTION_FIELDS})
+            check_limits(article, max_chars=limits.max_chars, max_targets=limits.max_targets)
+        except InputError as error:
+            problems.append(ItemProblem(number, shown_id, error.code, where + str(error)))
+            continue
+        checked.append((article, options))
+    return checked, single, problems
+
+
+# ------------------------------------------------------------------------------------------------- words
+def json_kind(value: Any) -> str:
+    """The JSON name of a Python value's type, for messages."""
+    kinds = {dict: "object", list: "array", tuple: "array", str: "string", bytes: "binary string",
+             bool: "boolean", type(None): "null", int: "number", float: "number"}
+    return kinds.get(type(value), type(value).__name__)
+
+
+def _a(kind: str) -> str:
+    return ("an " if kind[:1] in "aeiou" else "a ") + kind

@@ -19,11 +19,13 @@ import io
 import json
 import re
 import sys
+import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from .errors import BatchError
+from .inputs import ArticleInput
 
 FORMATS = ("jsonl", "jsonl.gz", "csv", "csv.gz", "parquet")
 _SUFFIXES = {
@@ -43,6 +45,7 @@ TABLE_COLUMNS = (
     "summary", "stances", "warnings", "model_name", "model_version", "result",
 )
 _FLOAT_COLUMNS = {"topic_score", "stance_score"}
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def detect_format(path: str) -> str:
@@ -78,35 +81,37 @@ class RawRecord:
     notes: tuple[str, ...] = ()
 
 
-@dataclasses.dataclass(frozen=True)
-class ArticleFields:
-    """The parts of an article taken from one record, type-checked."""
-
-    id: str
-    text: str | bytes
-    title: str | None
-    targets: tuple[str, ...]
-
-
 # ----------------------------------------------------------------------------------------------- reading
 
 
 def read_records(path: str, fields: FieldMap, *, skip: int = 0) -> Iterator[RawRecord]:
     """Yield the records of `path` (format by extension, '-' = JSONL on stdin) after the first `skip`."""
     fmt = detect_format(path)
+    read = 0
     try:
         if fmt == "parquet":
-            yield from _read_parquet(path, fields, skip)
+            records = _read_parquet(path, fields, skip)
         elif path == STDIO:
-            yield from _read_jsonl(sys.stdin.buffer, skip)
+            records = _read_jsonl(sys.stdin.buffer, skip)
         elif fmt.startswith("jsonl"):
-            with _open_binary(path) as stream:
-                yield from _read_jsonl(stream, skip)
+            records = _with_stream(path, lambda stream: _read_jsonl(stream, skip))
         else:
-            with _open_binary(path) as stream:
-                yield from _read_csv(stream, fields, skip, path)
-    except (OSError, EOFError, gzip.BadGzipFile) as error:  # OSError covers gzip/zlib corruption too
-        raise BatchError(f"cannot read {path}: {error}") from error
+            records = _with_stream(path, lambda stream: _read_csv(stream, fields, skip, path))
+        for record in records:
+            read += 1
+            yield record
+    except (OSError, EOFError, zlib.error) as error:  # OSError covers gzip's BadGzipFile too
+        if read == 0 or fmt == "parquet":
+            raise BatchError(f"cannot read {path}: {error}") from error
+        # The file breaks after some records (a truncated download, a cut .gz): the records before the
+        # break are kept, the break itself becomes one error record, and the run ends normally.
+        yield RawRecord(None, f"{path} cannot be read after the previous record ({type(error).__name__}: "
+                              f"{error}); the file is truncated or damaged from here on")
+
+
+def _with_stream(path: str, read: Any) -> Iterator[RawRecord]:
+    with _open_binary(path) as stream:
+        yield from read(stream)
 
 
 def count_records(path: str) -> int:
@@ -154,6 +159,10 @@ def _parse_json_line(line: bytes, line_number: int) -> RawRecord:
     except json.JSONDecodeError as error:
         reason = error.msg.removesuffix(" at")  # json's messages for some errors end in "... at"
         return RawRecord(None, f"line {line_number} is not valid JSON ({reason} at column {error.colno})")
+    except RecursionError:
+        return RawRecord(None, f"line {line_number} is JSON nested too deeply to read")
+    except ValueError as error:  # e.g. an integer of more than 4,300 digits
+        return RawRecord(None, f"line {line_number} cannot be read as JSON ({error})")
     if not isinstance(value, dict):
         kind = _json_kind(value)
         return RawRecord(None, f"line {line_number} is a JSON {kind}, expected an object like {{\"text\": ...}}")
@@ -264,61 +273,52 @@ def _a(kind: str) -> str:
 # --------------------------------------------------------------------------------------- record -> article
 
 
-def article_fields(record: RawRecord, fields: FieldMap, number: int) -> ArticleFields | tuple[str, str]:
-    """The article parts of one record, or `(id, error message)` when the record cannot be analyzed.
+def article_fields(record: RawRecord, fields: FieldMap, number: int) -> ArticleInput | tuple[str, str]:
+    """The article of one record, checked by the one input gate (`classifier.inputs.as_input`), or
+    `(id, error message)` when the record cannot be analyzed.
 
-    `number` is the 0-based record number: the id of a record without one.
+    `number` is the 0-based record number: the id of a record without one (or with a bad one). The only
+    batch-specific step is decoding `targets` given as a JSON list inside a CSV cell.
     """
+    from .errors import InputError
+    from .inputs import as_input, check_id, scrub
+
     values = record.fields
     fallback_id = str(number)
     if values is None:
         return fallback_id, record.error or "unreadable record"
-    raw_id = values.get(fields.id)
-    if raw_id is None or raw_id == "":
-        record_id = fallback_id
-    elif isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool):
-        record_id = str(raw_id)
-    else:
-        return fallback_id, f"field {fields.id!r} is {_a(_json_kind(raw_id))}, expected a string or an integer"
-    text = values.get(fields.text)
-    if text is None:
-        present = ", ".join(sorted(map(str, values))) or "none"
-        return record_id, f"no {fields.text!r} field (fields: {present}); name the text field with --text-field"
-    if not isinstance(text, (str, bytes)) or isinstance(text, bool):
-        return record_id, f"field {fields.text!r} is {_a(_json_kind(text))}, expected a string"
-    if not text.strip():
-        return record_id, f"field {fields.text!r} is empty"
-    title = values.get(fields.title)
-    if title is not None and not isinstance(title, str):
-        return record_id, f"field {fields.title!r} is {_a(_json_kind(title))}, expected a string"
-    targets = _targets(values.get(fields.targets), fields.targets)
-    if isinstance(targets, str):
-        return record_id, targets
-    return ArticleFields(record_id, text, (title.strip() or None) if title else None, targets)
+    names = {"text": fields.text, "title": fields.title, "id": fields.id, "targets": fields.targets}
+    article = {part: values.get(name) for part, name in names.items()}
+    notes: list[str] = []
+    try:
+        record_id = check_id(article["id"], notes, names=names) or fallback_id
+    except InputError as error:
+        return fallback_id, str(error)
+    if article["text"] is None:
+        present = scrub(", ".join(sorted(map(str, values)))) or "none"
+        return record_id, (f"no {fields.text!r} field (fields: {present}); name the text field with "
+                           "--text-field")
+    targets = _targets_cell(article["targets"], fields.targets)
+    if isinstance(targets, tuple):
+        return record_id, targets[0]
+    try:
+        checked = as_input({**article, "targets": targets, "id": None}, names=names)
+    except InputError as error:
+        return record_id, str(error)
+    return dataclasses.replace(checked, id=record_id, notes=(*record.notes, *notes, *checked.notes))
 
 
-def _targets(value: Any, name: str) -> tuple[str, ...] | str:
-    """Claims from a list of strings, a single string, or a string holding a JSON list (CSV)."""
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        stripped = value.strip()
-        if not stripped:
-            return ()
-        if not stripped.startswith("["):
-            return (stripped,)
+def _targets_cell(value: Any, name: str) -> Any:
+    """A string holding a JSON list (how CSV carries several claims) -> the list; anything else as it is."""
+    if isinstance(value, str) and value.strip().startswith("["):
         try:
-            value = json.loads(stripped)
-        except json.JSONDecodeError:
+            return json.loads(value)
+        except (json.JSONDecodeError, RecursionError):
             return (
                 f"field {name!r} starts with '[' but is not a JSON list; give a JSON list of strings "
-                'like ["claim one", "claim two"] or a single claim'
+                'like ["claim one", "claim two"] or a single claim',
             )
-    if not isinstance(value, (list, tuple)):
-        return f"field {name!r} is {_a(_json_kind(value))}, expected a string or a list of strings"
-    if not all(isinstance(claim, str) and claim.strip() for claim in value):
-        return f"field {name!r} must hold non-empty strings only, got {json.dumps(value, ensure_ascii=False)[:200]}"
-    return tuple(claim.strip() for claim in value)
+    return value
 
 
 # ----------------------------------------------------------------------------------------------- writing
@@ -367,7 +367,7 @@ def write_table(records: Iterable[dict[str, Any]], path: str, fmt: str) -> None:
         writer = csv.DictWriter(stream, fieldnames=TABLE_COLUMNS)
         writer.writeheader()
         for record in records:
-            writer.writerow(flat_row(record))
+            writer.writerow({key: csv_safe(value) for key, value in flat_row(record).items()})
 
 
 def _write_parquet(records: Iterable[dict[str, Any]], path: str) -> None:
@@ -386,6 +386,15 @@ def _write_parquet(records: Iterable[dict[str, Any]], path: str) -> None:
                 rows = []
         # Written even when empty so that a run over an empty input still yields a readable file.
         writer.write_table(pa.Table.from_pylist(rows, schema=schema))
+
+
+def csv_safe(value: Any) -> Any:
+    """A CSV cell that a spreadsheet will not run as a formula: text starting with = + - @ (or a tab or
+    carriage return, which some spreadsheets skip before looking) gets a leading apostrophe, as OWASP
+    recommends. Only CSV output does this; JSON Lines and Parquet keep the text as it is."""
+    if isinstance(value, str) and value[:1] in _FORMULA_STARTS:
+        return "'" + value
+    return value
 
 
 def _json(value: Any) -> str:

@@ -3,11 +3,14 @@
     curl -s localhost:7860/api/v1/analyze -H 'content-type: application/json' \\
          -d '{"title": "Harbour City reach the cup final", "text": "Harbour City will play ..."}'
 
-Requests are checked against `Limits` before any work is done, and every refusal is a JSON body
-`{"error": "<code>", "message": "<what was wrong and what to do>"}` with a 4xx status (413 for a body that is
-too large, 400 for a body that is not JSON, 422 for anything else wrong in it). Articles are cleaned in the
-request's thread (so that cleaning overlaps with the model's work) and then go through the shared
-`MicroBatcher`; a full queue is a 503 with a Retry-After header.
+Every request is checked by `classifier.inputs` (the one gate of every surface) and against `Limits`
+before any model work, and every refusal is a JSON body `{"error": "<code>", "message": "<what was wrong
+and what to do>"}`: 400 for a body that is not JSON (including nesting too deep and integers too long to
+read), 404/405 for a wrong path or method, 413 for a body that is too large, 422 for anything else wrong
+in it (a limit, the work budget in encoder windows, an article that cannot be analyzed), 503 + Retry-After
+when the server is busy or stopping, 504 when the request's deadline passed. Articles are cleaned and
+their encoder windows counted in a worker thread, then go through the shared `MicroBatcher`; a request
+whose client disconnects, or whose deadline passes, is taken out of the model's work.
 """
 
 from __future__ import annotations
@@ -15,24 +18,36 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import logging
+import time
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from classifier.errors import InputError
+from classifier.errors import AnalysisError, InputError
+from classifier.inputs import as_request_items, check_work, scrub
 
-from .batching import BatcherClosedError, MicroBatcher, QueueFullError
-from .schemas import (
-    ARTICLE_LIST, AnalysisOut, ArticleRequest, ErrorOut, HealthOut, Limits, json_kind, request_body_schema,
-)
+from .batching import BatcherClosedError, DeadlineExceeded, MicroBatcher, QueueFullError
+from .schemas import AnalysisOut, ErrorOut, HealthOut, Limits, request_body_schema
 
-__all__ = ["ApiError", "Limits", "api_error_handler", "build_router"]
+__all__ = ["ApiError", "Limits", "api_error_handler", "build_router", "install_error_handlers"]
+log = logging.getLogger("presslens.demo.api")
+ANALYZE_PATH = "/api/v1/analyze"
+_POLL_SECONDS = 0.25  # how often a waiting request looks whether its client is still there
 
 
 # ---------------------------------------------------------------------------------------------- errors
+class SafeJSONResponse(JSONResponse):
+    """JSON as UTF-8 even when a message quotes input holding lone surrogates (they become U+FFFD)."""
+
+    def render(self, content: Any) -> bytes:
+        text = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        return scrub(text).encode("utf-8")
+
+
 class ApiError(Exception):
     """A refusal with an HTTP status, a stable code and a readable message (becomes the JSON body)."""
 
@@ -45,20 +60,42 @@ class ApiError(Exception):
         body: dict[str, Any] = {"error": self.code, "message": self.message}
         if self.errors:
             body["errors"] = self.errors
-        return JSONResponse(body, status_code=self.status, headers=self.headers)
+        return SafeJSONResponse(body, status_code=self.status, headers=self.headers)
 
 
 async def api_error_handler(request: Request, error: ApiError) -> JSONResponse:
     return error.response()
 
 
+def install_error_handlers(app: Any) -> None:
+    """ApiError, HTTP errors (404, 405) and any unexpected exception answer in the documented JSON shape."""
+
+    async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        codes = {404: "not_found", 405: "method_not_allowed"}
+        message = {404: f"there is no {request.url.path}; the API is POST {ANALYZE_PATH} and GET /healthz",
+                   405: f"{request.method} is not allowed here; see Allow"}.get(error.status_code, str(error.detail))
+        return ApiError(error.status_code, codes.get(error.status_code, "http_error"), message,
+                        headers=getattr(error, "headers", None)).response()
+
+    async def unexpected(request: Request, error: Exception) -> JSONResponse:
+        log.error("unexpected error in %s %s", request.method, request.url.path, exc_info=error)
+        return ApiError(500, "internal_error", "something went wrong on the server; the details are in the "
+                                               "server log").response()
+
+    app.add_exception_handler(ApiError, api_error_handler)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(Exception, unexpected)
+
+
 _ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorOut, "description": description}
     for status, description in {
-        400: "The body is not valid JSON.",
+        400: "The body is not JSON, or JSON that cannot be read (nested too deeply, integers too long).",
         413: "The body is larger than the limit.",
-        422: "Wrong fields or types, a limit exceeded, or an article that cannot be analyzed.",
+        422: "Wrong fields or types, a limit exceeded (articles, characters, claims, encoder windows), or an "
+             "article that cannot be analyzed.",
         503: "The server is busy (its queue is full) or stopping; retry after Retry-After seconds.",
+        504: "The analysis did not finish within the request deadline.",
     }.items()
 }
 
@@ -66,42 +103,64 @@ _ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 # ---------------------------------------------------------------------------------------------- routes
 def build_router(analyzer: Any, batcher: MicroBatcher, limits: Limits) -> APIRouter:
     router = APIRouter()
+    counter = batcher.count_windows
 
     @router.post(
-        "/api/v1/analyze",
+        ANALYZE_PATH,
         summary="Analyze one article or a list of articles",
         response_model=AnalysisOut | list[AnalysisOut],
         responses=_ERROR_RESPONSES,
-        openapi_extra={"requestBody": request_body_schema()},
+        openapi_extra={"requestBody": request_body_schema(limits)},
         tags=["analysis"],
     )
     async def analyze(request: Request) -> JSONResponse:
         """Send one article object (answer: one result) or a list of them (answer: a list, same order).
 
-        Limits: see `GET /healthz` (`limits`). The result of each article is the presslens output contract.
+        Limits: see `GET /healthz` (`limits`), also stated in this schema. The result of each article is
+        the presslens output contract.
         """
+        started = time.monotonic()
         body = await _read_body(request, limits.max_body_bytes)
-        # Parsing a few MB of JSON and cleaning articles take milliseconds of CPU each: off the event loop.
-        articles, single = await run_in_threadpool(lambda: _validate(_parse_json(body), limits))
-        request.state.articles = len(articles)  # for the request log line
-        prepared = await run_in_threadpool(_prepare_all, analyzer, articles, single)
-        outcomes = await _analyze_through_queue(batcher, articles, prepared)
+        # Parsing a few MB of JSON, cleaning and counting tokens take milliseconds of CPU: off the event loop.
+        items, single = await run_in_threadpool(_checked_items, body, limits)
+        request.state.articles = len(items)  # for the request log line
+        prepared, costs = await run_in_threadpool(_prepare_all, analyzer, counter, items, single, limits)
+        outcomes = await _analyze_through_queue(request, batcher, items, prepared, costs,
+                                                started + limits.deadline_seconds, limits, single)
         results = [outcome.to_dict() for outcome in outcomes]
-        return JSONResponse(results[0] if single else results)
+        return SafeJSONResponse(results[0] if single else results)
 
-    @router.get("/healthz", summary="Is the model loaded, which one, how busy", response_model=HealthOut,
-                tags=["service"])
+    @router.api_route(ANALYZE_PATH, methods=["GET", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+    async def analyze_other_methods(request: Request) -> JSONResponse:
+        raise ApiError(405, "method_not_allowed", f"{request.method} is not allowed on {ANALYZE_PATH}; "
+                                                  "send the articles with POST", headers={"Allow": "POST"})
+
+    @router.get("/healthz", summary="Is the model loaded, which one, is the worker making progress, how busy",
+                response_model=HealthOut, responses={503: {"model": HealthOut, "description": "Stopping or "
+                                                            "stalled."}}, tags=["service"])
     async def healthz() -> JSONResponse:
-        running = batcher.running
+        worker = batcher.health()
         body = {
-            "status": "ok" if running else "stopping",
+            "status": worker["state"],
+            "worker": worker,
             "model_loaded": True,  # the app is only built around a loaded analyzer
             "model": analyzer.model_info.to_dict(),
             "labels": analyzer.labels,
             "queue": {"pending_articles": batcher.pending, "capacity": batcher.max_pending},
             "limits": dataclasses.asdict(limits),
         }
-        return JSONResponse(body, status_code=200 if running else 503)
+        return SafeJSONResponse(body, status_code=200 if worker["state"] == "ok" else 503)
+
+    @router.api_route("/healthz", methods=["POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+    async def healthz_other_methods(request: Request) -> JSONResponse:
+        raise ApiError(405, "method_not_allowed", f"{request.method} is not allowed on /healthz; use GET",
+                       headers={"Allow": "GET"})
+
+    @router.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+                      include_in_schema=False)
+    async def unknown_api_path(request: Request) -> JSONResponse:
+        raise ApiError(404, "not_found", f"there is no {request.url.path}; the API is POST {ANALYZE_PATH} "
+                                         "and GET /healthz")
 
     return router
 
@@ -139,116 +198,109 @@ def _parse_json(body: bytes) -> Any:
             f"the request body is not valid JSON ({error.msg} at line {error.lineno}, column {error.colno}); "
             'send an object like {"text": "..."} or a list of them',
         ) from None
+    except RecursionError:
+        raise ApiError(400, "invalid_json", "the request body is JSON nested too deeply to read; an article is "
+                                            'an object like {"text": "..."}') from None
+    except ValueError as error:  # e.g. "Exceeds the limit (4300 digits) for integer string conversion"
+        raise ApiError(400, "invalid_json", f"the request body cannot be read as JSON ({error})") from None
 
 
-def _validate(payload: Any, limits: Limits) -> tuple[list[ArticleRequest], bool]:
-    """Typed articles and whether one object (not a list) was sent; ApiError(422) says what is wrong."""
-    single = isinstance(payload, dict)
-    if not single and not isinstance(payload, list):
-        raise ApiError(422, "invalid_request", f"the body is a JSON {json_kind(payload)}; send an article object "
-                                               'like {"text": "..."} or a list of them')
-    items = [payload] if single else payload
-    if not items:
-        raise ApiError(422, "invalid_request", "the list of articles is empty; send at least one article")
-    if len(items) > limits.max_articles:
-        raise ApiError(422, "too_many_articles", f"{len(items)} articles in one request; the limit is "
-                                                 f"{limits.max_articles} per request: split them over several")
+def _checked_items(body: bytes, limits: Limits) -> tuple[list, bool]:
+    """The checked (ArticleInput, Options) items and whether one object (not a list) was sent."""
+    payload = _parse_json(body)
     try:
-        articles = ARTICLE_LIST.validate_python(items)
-    except ValidationError as error:
-        raise ApiError(422, "invalid_request", _describe(error, single),
-                       errors=[_error_detail(e, single) for e in error.errors()]) from None
-    problems = []
-    for number, article in enumerate(articles):
-        where = "the article" if single else f"article {number}"
-        if len(article.text) > limits.max_chars:
-            problems.append(("article_too_long", f"{where} has {len(article.text):,} characters of text; the "
-                                                 f"limit is {limits.max_chars:,} per article"))
-        if len(article.targets) > limits.max_targets:
-            problems.append(("too_many_targets", f"{where} has {len(article.targets)} targets (claims); the "
-                                                 f"limit is {limits.max_targets} per article"))
-        if article.summary_sentences > limits.max_summary_sentences:
-            problems.append(("invalid_request", f"{where} asks for {article.summary_sentences} summary "
-                                                f"sentences; the limit is {limits.max_summary_sentences}"))
-        if article.tasks is not None and not article.tasks:
-            problems.append(("invalid_request", f"{where} has an empty task list; choose any of topic, stance, "
-                                                "summary (or leave tasks out for all three)"))
+        items, single, problems = as_request_items(payload, limits)
+    except InputError as error:
+        raise ApiError(422, error.code, str(error)) from None
     if problems:
-        raise ApiError(422, problems[0][0], "; ".join(message for _, message in problems[:5]))
-    return articles, single
+        details = [{"index": p.index, "id": p.id, "message": p.message} for p in problems]
+        raise ApiError(422, problems[0].code, "; ".join(p.message for p in problems[:5]), errors=details)
+    return items, single
 
 
-def _prepare_all(analyzer: Any, articles: list[ArticleRequest], single: bool) -> list[Any]:
-    """Clean and segment every article (in a worker thread); all problems at once as one 422."""
-    from classifier.inputs import ArticleInput
-
-    prepared, errors = [], []
-    for number, article in enumerate(articles):
-        item = ArticleInput(article.text, title=article.title, targets=tuple(article.targets), id=article.id)
+def _prepare_all(analyzer: Any, counter: Any, items: list, single: bool,
+                 limits: Limits) -> tuple[list, list[int]]:
+    """Clean and segment every article and count its encoder windows (in a worker thread); all problems
+    at once as one 422."""
+    prepared, costs, errors = [], [], []
+    for number, (article, options) in enumerate(items):
         try:
-            prepared.append(analyzer.prepare(item))
+            ready = analyzer.prepare(article)
+            prepared.append(ready)
+            costs.append(counter(ready, options.tasks))
+            if sum(costs) > limits.max_windows:
+                break  # over the budget already: say so now instead of cleaning the rest first
         except InputError as error:
-            errors.append({"index": number, "id": item.id, "message": str(error)})
+            errors.append({"index": number, "id": article.id, "message": str(error)})
+        except Exception as error:  # a bug in cleaning: this request's article only
+            log.error("preparing article %d failed", number, exc_info=True)
+            errors.append({"index": number, "id": article.id,
+                           "message": f"analysis failed ({type(error).__name__}); the details are in the server log"})
     if errors:
         if single:
             raise ApiError(422, "invalid_article", errors[0]["message"])
         message = "; ".join(f"article {e['index']}: {e['message']}" for e in errors[:5])
         raise ApiError(422, "invalid_article", message, errors=errors)
-    return prepared
-
-
-async def _analyze_through_queue(batcher: MicroBatcher, articles: list[ArticleRequest], prepared: list) -> list:
-    """Submit the articles (one job per distinct tasks/summary length) and wait; outcomes in input order."""
-    groups: dict[tuple, list[int]] = {}
-    for number, article in enumerate(articles):
-        key = (tuple(article.tasks) if article.tasks else None, article.summary_sentences)
-        groups.setdefault(key, []).append(number)
     try:
-        futures = [
-            (numbers, batcher.submit([prepared[n] for n in numbers], tasks=key[0], summary_sentences=key[1]))
-            for key, numbers in groups.items()
-        ]
+        check_work(sum(costs), limit=limits.max_windows, articles=len(prepared),
+                   counted_all=len(prepared) == len(items), claims=sum(len(p.targets) for p in prepared))
+    except InputError as error:
+        raise ApiError(422, error.code, str(error)) from None
+    return prepared, costs
+
+
+async def _analyze_through_queue(request: Request, batcher: MicroBatcher, items: list, prepared: list,
+                                 costs: list[int], deadline: float, limits: Limits, single: bool) -> list:
+    """Submit the articles (one job per distinct options) and wait, watching the client and the deadline;
+    outcomes in input order."""
+    groups: dict[tuple, list[int]] = {}
+    for number, (_, options) in enumerate(items):
+        groups.setdefault(options.key, []).append(number)
+    futures: list[tuple[list[int], Any]] = []
+    try:
+        for key, numbers in groups.items():
+            futures.append((numbers, batcher.submit(
+                [prepared[n] for n in numbers], tasks=key[0], summary_sentences=key[1],
+                costs=[costs[n] for n in numbers], deadline=deadline)))
     except QueueFullError as error:
+        _cancel(futures)
         raise ApiError(503, "busy", str(error), headers={"Retry-After": str(error.retry_after)}) from None
     except BatcherClosedError as error:
+        _cancel(futures)
         raise ApiError(503, "busy", str(error), headers={"Retry-After": "5"}) from None
-    outcomes: list[Any] = [None] * len(articles)
-    for numbers, future in futures:
-        for number, outcome in zip(numbers, await asyncio.wrap_future(future)):
-            if isinstance(outcome, BaseException):
-                raise ApiError(422, "invalid_article", f"article {number}: {outcome}")
-            outcomes[number] = outcome
+    waiting = {asyncio.wrap_future(future): numbers for numbers, future in futures}
+    outcomes: list[Any] = [None] * len(items)
+    try:
+        while waiting:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise DeadlineExceeded()
+            done, _ = await asyncio.wait(waiting, timeout=min(_POLL_SECONDS, remaining))
+            for task in done:
+                numbers = waiting.pop(task)
+                for number, outcome in zip(numbers, task.result()):
+                    outcomes[number] = outcome
+            if waiting and await request.is_disconnected():
+                _cancel(futures)
+                log.info("client went away: its %d articles were taken out of the work", len(items))
+                raise ApiError(499, "client_closed_request", "the client closed the connection")
+    except DeadlineExceeded:
+        _cancel(futures)
+        raise ApiError(504, "deadline_exceeded", "the analysis did not finish within the request deadline of "
+                                                 f"{limits.deadline_seconds} s; send fewer "
+                                                 "claims or shorter articles") from None
+    except BatcherClosedError as error:
+        raise ApiError(503, "busy", str(error), headers={"Retry-After": "10"}) from None
+    for number, outcome in enumerate(outcomes):
+        if isinstance(outcome, BaseException):
+            where = "" if single else f"article {number}: "
+            code = "analysis_failed" if isinstance(outcome, AnalysisError) else getattr(outcome, "code", "invalid_article")
+            raise ApiError(422, code, where + str(outcome),
+                           errors=None if single else [{"index": number, "id": items[number][0].id,
+                                                        "message": str(outcome)}])
     return outcomes
 
 
-def _describe(error: ValidationError, single: bool) -> str:
-    parts = [f"{_location(e['loc'], single)}: {_message(e)}" for e in error.errors()[:5]]
-    more = error.error_count() - len(parts)
-    return "; ".join(parts) + (f"; and {more} more problems" if more > 0 else "")
-
-
-def _error_detail(error: Any, single: bool) -> dict[str, Any]:
-    return {"location": _location(error["loc"], single), "message": _message(error)}
-
-
-def _message(error: Any) -> str:
-    if error["type"] == "extra_forbidden":
-        return "unknown field; an article has " + ", ".join(ArticleRequest.model_fields)
-    if error["type"] == "missing":
-        return "this field is required"
-    if error["type"] == "value_error":
-        return error["msg"].removeprefix("Value error, ")
-    return error["msg"]
-
-
-def _location(loc: tuple, single: bool) -> str:
-    """(0, 'targets', 2) -> 'article 0: targets[2]' ('targets[2]' when one object was sent)."""
-    parts = list(loc)
-    prefix = ""
-    if parts and isinstance(parts[0], int):
-        number = parts.pop(0)
-        prefix = "" if single else f"article {number}: "
-    path = ""
-    for part in parts:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-    return prefix + (path or "body")
+def _cancel(futures: list[tuple[list[int], Any]]) -> None:
+    for _, future in futures:
+        future.cancel()

@@ -21,7 +21,7 @@ import gradio as gr
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
-from .api import ApiError, api_error_handler, build_router
+from .api import build_router, install_error_handlers
 from .batching import MicroBatcher, QueuedAnalyzer
 from .render import CSS
 from .schemas import Limits
@@ -39,9 +39,11 @@ def create_app(
     *,
     max_batch: int = 32,
     max_wait: float = 0.01,
+    stall_seconds: float = 60.0,
 ) -> FastAPI:
     """The whole web service around a loaded Analyzer."""
-    batcher = MicroBatcher(analyzer, max_pending=limits.queue_articles, max_batch=max_batch, max_wait=max_wait)
+    batcher = MicroBatcher(analyzer, max_pending=limits.queue_articles, max_batch=max_batch, max_wait=max_wait,
+                           stall_seconds=stall_seconds)
     work_dir = Path(tempfile.mkdtemp(prefix="presslens-demo-"))
 
     @contextlib.asynccontextmanager
@@ -67,7 +69,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.batcher = batcher
-    app.add_exception_handler(ApiError, api_error_handler)
+    install_error_handlers(app)  # every API error in the documented JSON shape, 404/405/500 included
     app.include_router(build_router(analyzer, batcher, limits))
     app.add_middleware(RequestLogMiddleware)
 

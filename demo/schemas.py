@@ -9,9 +9,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, TypeAdapter, field_validator
+from pydantic import BaseModel, Field
 
-Task = Literal["topic", "stance", "summary"]
+from classifier.inputs import TASKS
 
 
 @dataclasses.dataclass(frozen=True)
@@ -23,6 +23,8 @@ class Limits:
     max_chars: int = 200_000  # per article text: a 20,000-word article fits
     max_targets: int = 16  # claims per article
     max_summary_sentences: int = 20
+    max_windows: int = 512  # encoder windows per request (one per ~500 tokens per claim, + 1 per article)
+    deadline_seconds: int = 300  # a request not done by then is stopped (504)
     queue_articles: int = 256  # articles queued or being analyzed, across all requests
 
     def __post_init__(self) -> None:
@@ -37,62 +39,57 @@ class Limits:
 
 
 # ------------------------------------------------------------------------------------------ request body
-class ArticleRequest(BaseModel):
-    """One article, with the same fields as a batch record plus the per-article options."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": "a1",
-                    "title": "Fenwick Foods to close 14 stores and cut 400 jobs",
-                    "text": "Fenwick Foods said on Thursday it would close 14 of its smallest shops ...",
-                    "targets": ["Fenwick Foods is cutting jobs"],
-                    "tasks": ["topic", "stance", "summary"],
-                    "summary_sentences": 3,
-                }
-            ]
+# The body is parsed and checked by hand (classifier.inputs, the one gate every surface uses), for readable
+# messages and the size limit; this schema states exactly what that gate accepts, limits included, so
+# that a client generated from /openapi.json sends only what the server takes (tests/test_demo_fuzz.py
+# checks both directions with schemathesis).
+def article_schema(limits: Limits) -> dict[str, Any]:
+    text_or_null = {"anyOf": [{"type": "string"}, {"type": "null"}]}
+    return {
+        "title": "Article",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["text"],
+        "properties": {
+            "text": {"type": "string", "minLength": 1, "maxLength": limits.max_chars, "pattern": r"\S",
+                     "description": "The article: plain text or HTML. A first line that looks like a headline "
+                                    "is taken as the title when no title is given."},
+            "title": {**text_or_null, "description": "The headline (optional)."},
+            "id": {"anyOf": [{"type": "string"}, {"type": "integer"}, {"type": "null"}],
+                   "description": "A string or an integer, copied to the output (as a string)."},
+            "targets": {
+                "anyOf": [{"type": "string"},
+                          {"type": "array", "items": {"type": "string"}, "maxItems": limits.max_targets},
+                          {"type": "null"}],
+                "description": "Claims to check the article's stance toward (a string or a list); none = the "
+                               "headline. Blank claims are ignored (with a warning).",
+            },
+            "tasks": {
+                "anyOf": [{"type": "array", "items": {"enum": list(TASKS)}, "minItems": 1}, {"type": "null"}],
+                "description": "Which analyses to run; default all three.",
+            },
+            "summary_sentences": {"type": "integer", "minimum": 1, "maximum": limits.max_summary_sentences,
+                                  "default": 3, "description": "How many sentences the summary has."},
         },
-    )
-
-    text: StrictStr = Field(description="The article: plain text or HTML. A first line that looks like a "
-                                        "headline is taken as the title when no title is given.")
-    title: StrictStr | None = Field(None, description="The headline (optional).")
-    id: str | None = Field(None, description="A string or an integer, copied to the output (as a string).")
-    targets: list[StrictStr] = Field(
-        default_factory=list,
-        description="Claims to check the article's stance toward (a string or a list); none = the headline.",
-    )
-    tasks: list[Task] | None = Field(None, description="Which analyses to run; default all three.")
-    summary_sentences: StrictInt = Field(3, ge=1, description="How many sentences the summary has.")
-
-    @field_validator("id", mode="before")
-    @classmethod
-    def _id_as_text(cls, value: Any) -> Any:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return str(value)  # as batch input does: ids come back as strings
-        if value is not None and not isinstance(value, str):
-            raise ValueError(f"must be a string or an integer, got a JSON {json_kind(value)}")
-        return value
-
-    @field_validator("targets", mode="before")
-    @classmethod
-    def _one_claim_as_list(cls, value: Any) -> Any:
-        return [value] if isinstance(value, str) else value
+        "examples": [{
+            "id": "a1",
+            "title": "Fenwick Foods to close 14 stores and cut 400 jobs",
+            "text": "Fenwick Foods said on Thursday it would close 14 of its smallest shops ...",
+            "targets": ["Fenwick Foods is cutting jobs"],
+            "tasks": ["topic", "stance", "summary"],
+            "summary_sentences": 3,
+        }],
+    }
 
 
-ARTICLE_LIST = TypeAdapter(list[ArticleRequest])
-
-
-def request_body_schema() -> dict[str, Any]:
-    # The body is parsed by hand (for readable errors and the size limit), so its schema is given explicitly.
-    article = ArticleRequest.model_json_schema(ref_template="#/components/schemas/{model}")
+def request_body_schema(limits: Limits) -> dict[str, Any]:
+    article = article_schema(limits)
     return {
         "required": True,
         "content": {
             "application/json": {
-                "schema": {"anyOf": [article, {"type": "array", "items": article}]},
+                "schema": {"anyOf": [article, {"type": "array", "items": article, "minItems": 1,
+                                               "maxItems": limits.max_articles}]},
             }
         },
     }
@@ -142,22 +139,25 @@ class AnalysisOut(BaseModel):
 
 class ErrorOut(BaseModel):
     error: str = Field(description="A stable code: request_too_large, invalid_json, invalid_request, "
-                                   "too_many_articles, article_too_long, too_many_targets, invalid_article, busy")
+                                   "too_many_articles, article_too_long, too_many_targets, too_much_work, "
+                                   "invalid_article, analysis_failed, not_found, method_not_allowed, busy, "
+                                   "deadline_exceeded, internal_error")
     message: str = Field(description="What was wrong and what to do about it.")
     errors: list[dict[str, Any]] | None = Field(None, description="Per-article details, when there are several.")
 
 
+class WorkerOut(BaseModel):
+    state: Literal["ok", "stalled", "stopping"]
+    worker_alive: bool
+    seconds_since_progress: float
+    stall_after_seconds: float
+
+
 class HealthOut(BaseModel):
-    status: Literal["ok", "stopping"]
+    status: Literal["ok", "stalled", "stopping"]
+    worker: WorkerOut
     model_loaded: bool
     model: ModelOut
     labels: dict[str, list[str]]
     queue: dict[str, int]
     limits: dict[str, int]
-
-
-
-def json_kind(value: Any) -> str:
-    return {str: "string", bool: "boolean", type(None): "null", int: "number", float: "number"}.get(
-        type(value), type(value).__name__
-    )

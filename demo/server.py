@@ -3,9 +3,11 @@
     presslens serve --port 7860 --model path/to/checkpoint
     python -m demo.server --port 7860 --queue-articles 64 --max-articles 16    # limits too (tests use this)
 
-The model loads once, before the server accepts connections. uvicorn handles SIGTERM and Ctrl-C: it stops
-accepting, lets running requests finish (at most GRACEFUL_SECONDS), then the app's lifespan stops the batch
-worker thread, and the process exits with status 0.
+The model loads once, before the server accepts connections. On SIGTERM or Ctrl-C the server stops
+accepting; requests still queued are answered at once with 503 + Retry-After (JSON); the analysis running
+may finish within STOP_RUNNING_SECONDS, after which it is stopped at its next encoder pass and its requests
+get the same 503; uvicorn closes the connections (at most GRACEFUL_SECONDS), the app's lifespan joins the
+batch worker thread, and the process exits with status 0.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any
 from .schemas import Limits
 
 GRACEFUL_SECONDS = 10
+STOP_RUNNING_SECONDS = 5  # of the grace period, for the analysis in progress; the rest answers and closes
 log = logging.getLogger("presslens.demo.server")
 
 
@@ -38,6 +41,7 @@ def serve(
     limits: Limits | None = None,
     max_batch: int = 32,
     max_wait: float = 0.01,
+    stall_seconds: float = 60.0,
 ) -> None:
     """Load the model, then serve the page at / and the API under /api/v1 until SIGTERM or Ctrl-C.
 
@@ -58,16 +62,35 @@ def serve(
     analyzer = Analyzer.from_pretrained(model_path, precision=precision)
     info = analyzer.model_info
     log.info("model %s %s loaded (precision %s)", info.name, info.version, analyzer.precision)
-    app = create_app(analyzer, limits or Limits(), max_batch=max_batch, max_wait=max_wait)
+    app = create_app(analyzer, limits or Limits(), max_batch=max_batch, max_wait=max_wait,
+                     stall_seconds=stall_seconds)
     shown_host = f"[{host}]" if ":" in host else host
     log.info("serving on http://%s:%d  (page /, API /api/v1/analyze, API docs /docs)", shown_host, port)
     config = uvicorn.Config(
         app, host=host, port=port, log_config=None, access_log=False,  # RequestLogMiddleware logs requests
         timeout_graceful_shutdown=GRACEFUL_SECONDS,
     )
-    server = uvicorn.Server(config)
+    server = _server_class(uvicorn)(config, app.state.batcher)
     with _exit_zero_after_sigterm(server):
         server.run()
+
+
+def _server_class(uvicorn: Any) -> type:
+    class Server(uvicorn.Server):
+        """uvicorn's server, plus: when shutdown begins, queued work is refused at once (503 JSON) and the
+        running analysis is given STOP_RUNNING_SECONDS, so every open request is answered within the grace
+        period and no torch work is running when the interpreter exits."""
+
+        def __init__(self, config: Any, batcher: Any) -> None:
+            super().__init__(config)
+            self.batcher = batcher
+
+        async def shutdown(self, sockets: Any = None) -> None:
+            log.info("stopping: queued requests get 503, the running analysis gets %d s", STOP_RUNNING_SECONDS)
+            self.batcher.begin_shutdown(STOP_RUNNING_SECONDS)
+            await super().shutdown(sockets)
+
+    return Server
 
 
 @contextlib.contextmanager
@@ -125,6 +148,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-targets", type=int, default=defaults.max_targets, help="claims per article")
     parser.add_argument("--max-summary-sentences", type=int, default=defaults.max_summary_sentences,
                         help="largest summary_sentences a request may ask for")
+    parser.add_argument("--max-windows", type=int, default=defaults.max_windows,
+                        help="encoder windows per request (~500 tokens per claim, + 1 per article); more -> 422")
+    parser.add_argument("--deadline-seconds", type=int, default=defaults.deadline_seconds,
+                        help="a request not done by then is stopped and answered 504")
+    parser.add_argument("--stall-seconds", type=float, default=60.0,
+                        help="/healthz says 'stalled' (503) when the worker made no progress for this long")
     parser.add_argument("--queue-articles", type=int, default=defaults.queue_articles,
                         help="articles queued or in analysis at once; more -> 503")
     parser.add_argument("--max-batch", type=int, default=32, help="articles per micro-batch")
@@ -136,10 +165,11 @@ def main(argv: list[str] | None = None) -> int:
         limits = Limits(
             max_body_bytes=args.max_body_bytes, max_articles=args.max_articles, max_chars=args.max_chars,
             max_targets=args.max_targets, max_summary_sentences=args.max_summary_sentences,
+            max_windows=args.max_windows, deadline_seconds=args.deadline_seconds,
             queue_articles=args.queue_articles,
         )
         serve(args.host, args.port, args.model, args.precision, limits=limits, max_batch=args.max_batch,
-              max_wait=args.max_wait)
+              max_wait=args.max_wait, stall_seconds=args.stall_seconds)
     except (PresslensError, OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -148,5 +178,27 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def serve_process(**options: Any) -> None:
+    """`presslens serve` (the `presslens.servers` entry point): serve() in this process, then end the process
+    at once after a clean stop (see _exit_now). Errors before the server starts are raised as by serve()."""
+    try:
+        serve(**options)
+    except KeyboardInterrupt:  # Ctrl-C: uvicorn already stopped gracefully, then re-raised the signal
+        _exit_now(130)
+    _exit_now(0)
+
+
+def _exit_now(code: int) -> None:
+    """End the process once the server has stopped: flush, run the atexit handlers, skip the interpreter's
+    module teardown (seconds with torch and gradio loaded, which would push the exit past the grace period)."""
+    import atexit
+
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    atexit._run_exitfuncs()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    _exit_now(main())

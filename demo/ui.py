@@ -10,6 +10,7 @@ analysis is shown is `demo.render`.
 from __future__ import annotations
 
 import dataclasses
+import html
 import logging
 import tempfile
 import time
@@ -58,38 +59,40 @@ def analyze_article(
     summary_sentences: float | int,
     limits: Limits = Limits(),
 ) -> ArticleView:
-    """The Analyze button. `analyzer` is an Analyzer or a QueuedAnalyzer; problems become gr.Error."""
-    from classifier.inputs import ArticleInput
+    """The Analyze button. `analyzer` is an Analyzer or a QueuedAnalyzer; problems become gr.Error.
+
+    The checks are the input gate's (classifier.inputs), as in the API and the CLI; only the messages for
+    an empty page are the page's own."""
+    from classifier.inputs import ArticleInput, as_input, check_limits
 
     text = text or ""
     if not text.strip():
-        raise gr.Error("Paste an article (or upload a .txt/.html file, or pick an example) first.",
-                       print_exception=False)
-    if len(text) > limits.max_chars:
-        raise gr.Error(f"The article has {len(text):,} characters; this server takes at most "
-                       f"{limits.max_chars:,} per article.", print_exception=False)
+        raise _error("Paste an article (or upload a .txt/.html file, or pick an example) first.")
     if not tasks:
-        raise gr.Error("Choose at least one task (topic, stance or summary).", print_exception=False)
-    targets = tuple(line.strip() for line in (claims or "").splitlines() if line.strip())
-    if len(targets) > limits.max_targets:
-        raise gr.Error(f"{len(targets)} claims given; at most {limits.max_targets} per article.",
-                       print_exception=False)
-    article = ArticleInput(text, title=(title or "").strip() or None, targets=targets)
+        raise _error("Choose at least one task (topic, stance or summary).")
+    targets = tuple(line for line in (claims or "").splitlines() if line.strip())
+    try:
+        article = as_input(ArticleInput(text, title=(title or "").strip() or None, targets=targets))
+        check_limits(article, max_chars=limits.max_chars, max_targets=limits.max_targets)
+    except InputError as error:
+        raise _error(f"This article cannot be analyzed: {error} (this server takes at most "
+                     f"{limits.max_chars:,} characters of text and at most {limits.max_targets} claims per article).") from None
     started = time.perf_counter()
     try:
         # prepare first: its InputError speaks of this article alone (analyze's names a batch position)
         prepared = analyzer.prepare(article)
-        analysis = analyzer.analyze(prepared, tasks=list(tasks), summary_sentences=int(summary_sentences))
-    except InputError as error:
-        raise gr.Error(f"This article cannot be analyzed: {error}", print_exception=False) from None
+        budget = {"max_windows": limits.max_windows} if hasattr(analyzer, "batcher") else {}  # the server's page
+        analysis = analyzer.analyze(prepared, tasks=list(tasks), summary_sentences=int(summary_sentences), **budget)
+    except PresslensError as error:
+        raise _error(f"This article cannot be analyzed: {error}") from None
     except QueueFullError as error:
-        raise gr.Error(f"The server is busy; try again in {error.retry_after} s.", print_exception=False) from None
+        raise _error(f"The server is busy; try again in {error.retry_after} s.") from None
     except BatcherClosedError:
-        raise gr.Error("The server is shutting down; try again in a moment.", print_exception=False) from None
+        raise _error("The server is shutting down; try again in a moment.") from None
     except Exception as error:  # a bug: the log gets the stack trace, the page a readable sentence
         log.exception("analysis failed")
-        raise gr.Error(f"Something went wrong on the server ({type(error).__name__}); the details are in "
-                       "the server log.", print_exception=False) from None
+        raise _error(f"Something went wrong on the server ({type(error).__name__}); the details are in "
+                     "the server log.") from None
     return render_analysis(analysis, time.perf_counter() - started)
 
 
@@ -125,14 +128,14 @@ def run_batch_file(
     from classifier.records import detect_format
 
     if not path:
-        raise gr.Error("Upload a .jsonl or .csv file of articles first.", print_exception=False)
+        raise _error("Upload a .jsonl or .csv file of articles first.")
     if not tasks:
-        raise gr.Error("Choose at least one task (topic, stance or summary).", print_exception=False)
+        raise _error("Choose at least one task (topic, stance or summary).")
+    name = Path(path).name
     try:
         fmt = detect_format(path)
     except ValueError as error:
-        raise gr.Error(f"{error}.", print_exception=False) from None
-    name = Path(path).name
+        raise _error(_public(f"{error}.", path, work_dir)) from None
     stem = name[: -len(fmt) - 1] if name.lower().endswith("." + fmt) else Path(path).stem
     run_dir = Path(tempfile.mkdtemp(prefix="batch-", dir=work_dir))
     output = run_dir / f"{stem}.presslens.{fmt}"
@@ -142,18 +145,35 @@ def run_batch_file(
     try:
         report = run_batch(plan_run(settings, resume=False, overwrite=False), analyzer, progress=True)
     except (BatchError, InputError, ValueError) as error:
-        raise gr.Error(f"The batch cannot run: {error}", print_exception=False) from None
+        raise _error(_public(f"The batch cannot run: {error}", path, work_dir)) from None
     except PresslensError as error:
-        raise gr.Error(f"The batch stopped: {error}", print_exception=False) from None
+        raise _error(_public(f"The batch stopped: {error}", path, work_dir)) from None
     except Exception as error:
         log.exception("batch run failed")
-        raise gr.Error(f"Something went wrong on the server ({type(error).__name__}); the details are in "
-                       "the server log.", print_exception=False) from None
+        raise _error(f"Something went wrong on the server ({type(error).__name__}); the details are in "
+                     "the server log.") from None
     lines = [f"**{report.total} records** in {report.seconds:.1f} s: {report.ok} analyzed, "
              f"{report.errors} with errors."]
     for record_id, message in report.error_examples:
-        lines.append(f"- record `{record_id}`: {markdown_escape(message)}")
+        # Ids and messages come from the uploaded file: shown as text, never as markup or a code span.
+        lines.append(f"- record {_markdown_text(record_id)}: {_markdown_text(_public(message, path, work_dir))}")
     return str(output), "\n".join(lines)
+
+
+def _error(message: str) -> gr.Error:
+    """A page error whose text is shown as text: Gradio renders an error's message as HTML, and messages
+    can quote the user's file (CSV column names, record ids)."""
+    return gr.Error(html.escape(message, quote=False), print_exception=False)
+
+
+def _public(message: str, path: str, work_dir: Path) -> str:
+    """A message without the server's file system paths: the upload's temporary path becomes its name."""
+    message = message.replace(str(path), Path(path).name).replace(str(Path(path).resolve()), Path(path).name)
+    return message.replace(str(work_dir) + "/", "").replace(str(work_dir), "")
+
+
+def _markdown_text(text: str) -> str:
+    return markdown_escape(html.escape(str(text), quote=False))
 
 
 # ------------------------------------------------------------------------------------------------ page

@@ -212,9 +212,9 @@ def test_error_messages_say_what_is_wrong(tmp_path, tiny_analyzer):
     run(tmp_path, tiny_analyzer, "in.jsonl", "out.jsonl")
     errors = [record["error"] for record in read_output(tmp_path / "out.jsonl") if "error" in record]
     assert errors == [
-        "field 'text' is empty",
-        "field 'text' is a number, expected a string",
-        "field 'targets' is a number, expected a string or a list of strings",
+        "'text' is empty: give the article's text (plain text or HTML)",
+        "'text' must be a string, got a number",
+        "'targets' must be a string or a list of strings, got a number",
         "line 10 is not valid JSON (Unterminated string starting at column 26)",
         'line 11 is a JSON array, expected an object like {"text": ...}',
     ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 
 import pytest
 
@@ -167,7 +168,7 @@ def test_batch_jsonl_through_the_queue(queued, tmp_path, examples):
     assert [line["id"] for line in lines] == [r["id"] for r in records]
     assert all("topic" in line and "stances" not in line for line in lines[:-1])
     assert "error" in lines[-1]
-    assert f"**{len(records)} records**" in report and "1 with errors" in report and "`bad`" in report
+    assert f"**{len(records)} records**" in report and "1 with errors" in report and "- record bad:" in report
 
 
 def test_batch_csv_gives_csv(tiny_analyzer, tmp_path, examples):
@@ -207,3 +208,37 @@ def test_batch_problems_become_readable_errors(tiny_analyzer, tmp_path, name, co
 def test_the_page_builds(tiny_analyzer, tmp_path):
     blocks = build_ui(tiny_analyzer, work_dir=tmp_path)
     assert isinstance(blocks, gr.Blocks) and blocks.title == "presslens"
+
+
+def test_batch_errors_show_file_content_as_text_and_no_server_paths(tiny_analyzer, tmp_path):
+    """Before: CSV column names were rendered as HTML (a live <img>, a link) next to the server's temp path."""
+    upload_dir, work_dir = tmp_path / "gradio" / "0a1b2c", tmp_path / "work"
+    upload_dir.mkdir(parents=True)
+    work_dir.mkdir()
+    path = upload_dir / "evil.csv"
+    path.write_text('<img src=x onerror=alert(1)>,<a href="http://evil.example">x</a>\n1,2\n', encoding="utf-8")
+    with pytest.raises(gr.Error) as raised:
+        run_batch_file(tiny_analyzer, work_dir, str(path), TASKS, 3)
+    message = raised.value.message
+    assert "<img" not in message and "<a " not in message
+    assert "&lt;img src=x onerror=alert(1)&gt;" in message
+    assert str(upload_dir) not in message and str(tmp_path) not in message and "evil.csv" in message
+
+
+def test_batch_report_shows_hostile_ids_as_text(tiny_analyzer, tmp_path):
+    """Before: an id with backticks broke out of the report's code span."""
+    source = tmp_path / "ids.jsonl"
+    records = [{"id": "a` **b** `<img src=x>", "text": ""}, {"id": "ok", "text": "A fine article. It has words."}]
+    source.write_text("\n".join(json.dumps(r) for r in records) + "\n", encoding="utf-8")
+    _, report = run_batch_file(tiny_analyzer, tmp_path, str(source), ["topic"], 1)
+    line = [row for row in report.splitlines() if row.startswith("- record")][0]
+    assert re.search(r"(?<!\\)`", line) is None and "<img" not in line and "\\*\\*b\\*\\*" in line
+
+
+def test_the_page_keeps_to_the_same_work_budget_as_the_api(queued):
+    text = " ".join(f"Sentence {k} of a long story about the harbour budget." for k in range(300))
+    limits = Limits(max_windows=20)
+    with pytest.raises(gr.Error) as raised:
+        analyze_article(queued, "Harbour", text, "claim one\nclaim two", TASKS, 3, limits)
+    assert "encoder windows" in raised.value.message and "the limit is 20" in raised.value.message
+    assert analyze_article(queued, "Harbour", "A short story. It ends here.", "", TASKS, 3, limits).contract

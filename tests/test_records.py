@@ -13,7 +13,7 @@ import pytest
 
 from classifier.errors import BatchError
 from classifier.records import (
-    TABLE_COLUMNS, ArticleFields, FieldMap, RawRecord, article_fields, count_records, detect_format,
+    TABLE_COLUMNS, FieldMap, RawRecord, article_fields, count_records, detect_format,
     encode_line, flat_row, read_records, write_table,
 )
 
@@ -166,14 +166,29 @@ def fields_of(values: dict, number: int = 5):
 
 
 def test_article_fields_accepts_what_users_write():
-    assert fields_of({"text": "Body.", "title": " Head ", "id": 12, "targets": "Claim"}) == ArticleFields(
-        "12", "Body.", "Head", ("Claim",)
+    from classifier.inputs import ArticleInput
+
+    assert fields_of({"text": "Body.", "title": " Head ", "id": 12, "targets": "Claim"}) == ArticleInput(
+        "Body.", "Head", ("Claim",), "12"
     )
-    assert fields_of({"text": "Body."}) == ArticleFields("5", "Body.", None, ())  # id = record number
+    assert fields_of({"text": "Body."}) == ArticleInput("Body.", None, (), "5")  # id = record number
     assert fields_of({"text": "Body.", "id": "", "title": "", "targets": []}).id == "5"
     assert fields_of({"text": "B", "targets": ["x", " y "]}).targets == ("x", "y")
     assert fields_of({"text": "B", "targets": '["x", "y"]'}).targets == ("x", "y")  # CSV: a JSON list
     assert fields_of({"text": b"bytes body"}).text == b"bytes body"  # Parquet binary: decoded by the cleaner
+
+
+def test_article_fields_blank_claims_are_dropped_with_a_note_as_everywhere():
+    article = fields_of({"text": "B", "targets": ["ok", " "]})
+    assert article.targets == ("ok",) and article.notes == ("'targets'[1] is blank; that claim was ignored",)
+
+
+def test_article_fields_replace_lone_surrogates_with_a_note():
+    article = fields_of({"text": "Body \ud800 text.", "title": "T\udc00", "id": "x\ud800",
+                         "targets": ["c\udfff"]})
+    assert article.text == "Body \ufffd text." and article.title == "T\ufffd" and article.id == "x\ufffd"
+    assert article.targets == ("c\ufffd",)
+    assert len(article.notes) == 4 and all("invalid Unicode" in note for note in article.notes)
 
 
 @pytest.mark.parametrize(
@@ -181,15 +196,14 @@ def test_article_fields_accepts_what_users_write():
     [
         ({}, "no 'text' field"),
         ({"text": None, "title": "t"}, "no 'text' field"),
-        ({"text": ""}, "is empty"),
-        ({"text": "  \n "}, "is empty"),
-        ({"text": 42}, "is a number, expected a string"),
-        ({"text": ["a"]}, "is an array"),
-        ({"text": True}, "is a boolean"),
-        ({"text": "B", "title": 3}, "'title' is a number"),
-        ({"text": "B", "targets": 3}, "'targets' is a number"),
-        ({"text": "B", "targets": ["ok", 3]}, "non-empty strings"),
-        ({"text": "B", "targets": ["ok", " "]}, "non-empty strings"),
+        ({"text": ""}, "'text' is empty"),
+        ({"text": "  \n "}, "'text' is empty"),
+        ({"text": 42}, "'text' must be a string, got a number"),
+        ({"text": ["a"]}, "got an array"),
+        ({"text": True}, "got a boolean"),
+        ({"text": "B", "title": 3}, "'title' must be a string, got a number"),
+        ({"text": "B", "targets": 3}, "'targets' must be a string or a list of strings, got a number"),
+        ({"text": "B", "targets": ["ok", 3]}, r"'targets'\[1\]: every target \(claim\) must be a string"),
         ({"text": "B", "targets": "[not json"}, "not a JSON list"),
     ],
 )
@@ -203,7 +217,7 @@ def test_article_fields_reports_bad_records(values, message):
 
 def test_article_fields_bad_id_and_unreadable_record_use_the_record_number():
     assert fields_of({"id": {"x": 1}, "text": "B"}, number=3) == (
-        "3", "field 'id' is an object, expected a string or an integer"
+        "3", "'id' must be a string or an integer, got an object"
     )
     assert article_fields(RawRecord(None, "line 4 is not valid JSON"), FIELDS, 9) == ("9", "line 4 is not valid JSON")
 

