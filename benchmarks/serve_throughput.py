@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--input", type=Path, default=None, help="JSONL with text (and title) per line")
     parser.add_argument("--articles", type=int, default=96)
     parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"])
+    parser.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16", "int8"])
     parser.add_argument("--batch-size", type=int, default=16, help="offline analyze_many batch size")
     args = parser.parse_args(argv)
 

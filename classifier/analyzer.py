@@ -18,8 +18,6 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from .encoding import (
     Window,
     collate_documents,
@@ -30,15 +28,16 @@ from .encoding import (
     tokenize_sentences,
 )
 from .errors import InputError, ModelLoadError
+from .fast_tokenizer import load_fast_tokenizer
 from .inputs import ArticleInput, PreparedArticle, as_input, check_tasks
 from .model import PresslensConfig, PresslensModel, apply_stance_decision, load_tokenizer
 from .postprocess import average, best, probabilities, select_summary_among, sigmoid, top_sentences
+from .precision import PRECISIONS, compute_context, prepare_model, resolve_precision
 from .results import Analysis, ModelInfo, Sentence, Stance, Summary, Topic
 from .stance_input import related_order, stance_window
 from .text import clean_article
 
 EVIDENCE_SENTENCES = 2
-PRECISIONS = ("auto", "fp32", "bf16")
 DEFAULT_MODEL_DIR = Path(__file__).parent / "default_model"
 
 
@@ -50,10 +49,10 @@ class Analyzer:
             raise InputError(f"batch_size must be at least 1, got {batch_size}")
         if precision not in PRECISIONS:
             raise InputError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
-        self.model = model.eval()
+        self.precision = _resolve_precision(precision)
+        self.model = prepare_model(model.eval(), self.precision)  # int8: a copy with a quantised encoder
         self.tokenizer = tokenizer
         self.batch_size = batch_size
-        self.precision = _resolve_precision(precision)
 
     @classmethod
     def from_pretrained(
@@ -70,7 +69,7 @@ class Analyzer:
                 )
         path = Path(path)
         model = PresslensModel.from_pretrained(path)
-        tokenizer = load_tokenizer(path)
+        tokenizer = load_fast_tokenizer(path) or load_tokenizer(path)  # tokenizers alone: no transformers import
         return cls(model, tokenizer, batch_size=batch_size, precision=precision)
 
     # -- what the model knows -------------------------------------------------------------------------
@@ -279,7 +278,7 @@ class Analyzer:
         """Run windows longest first in batches of `size`; outputs come back in the windows' order."""
         outputs: list[Any] = [None] * len(windows)
         order = sorted(range(len(windows)), key=lambda i: -len(windows[i].input_ids))
-        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.precision == "bf16"):
+        with compute_context(self.precision):
             for start in range(0, len(order), size):
                 batch = order[start : start + size]
                 for i, output in zip(batch, forward([windows[i] for i in batch])):
@@ -363,13 +362,8 @@ def _tokenize_chunk(tokenizer: Any, chunk: list[PreparedArticle]) -> list[list[l
 
 
 def _resolve_precision(precision: str) -> str:
-    """'auto' -> bf16 only where the CPU computes bf16 natively (AVX512-BF16 or AMX); else fp32."""
-    if precision != "auto":
-        return precision
-    cpu = torch.cpu
-    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
-    native = any(getattr(cpu, name, lambda: False)() for name in checks)
-    return "bf16" if native else "fp32"
+    """'auto' -> bf16 where the CPU computes bf16 natively, else fp32; 'int8' only when asked (precision.py)."""
+    return resolve_precision(precision)
 
 
 def _unique(items: list[str]) -> list[str]:

@@ -22,6 +22,7 @@ from typing import Any
 import click
 
 from .errors import PresslensError
+from .precision import PRECISIONS  # no torch: --help stays instant
 
 TASKS = ("topic", "stance", "summary")  # the contract's task keys (design.md); labels come from the model
 
@@ -54,8 +55,9 @@ def model_options(command: Callable) -> Callable:
                      help="Sentences in the extractive summary."),
         click.option("--model", "model_path", metavar="PATH", default=None,
                      help="A presslens checkpoint directory. [default: the model shipped with presslens]"),
-        click.option("--precision", type=click.Choice(["auto", "bf16", "fp32"]), default="auto", show_default=True,
-                     help="Inference precision; 'auto' picks what is fast and safe on this machine."),
+        click.option("--precision", type=click.Choice(PRECISIONS), default="auto", show_default=True,
+                     help="Inference precision; 'auto' picks what is fast and safe on this machine (bf16 where "
+                          "the CPU has bf16 units, else fp32); int8 quantises the encoder at load time."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -386,8 +388,8 @@ def _duration(seconds: float) -> str:
 @click.option("--port", type=click.IntRange(1, 65535), default=7860, show_default=True, help="TCP port.")
 @click.option("--model", "model_path", metavar="PATH", default=None,
               help="A presslens checkpoint directory. [default: the model shipped with presslens]")
-@click.option("--precision", type=click.Choice(["auto", "bf16", "fp32"]), default="auto", show_default=True,
-              help="Inference precision.")
+@click.option("--precision", type=click.Choice(PRECISIONS), default="auto", show_default=True,
+              help="Inference precision (see `presslens analyze --help`).")
 @fatal_errors
 def serve(host: str, port: int, model_path: str | None, precision: str) -> None:
     """Serve the web page (try an article, see why) and the JSON API, in one process, until Ctrl-C.

@@ -18,8 +18,7 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
-from transformers import BertConfig, BertModel
-
+from .bert import BertEncoder, encoder_settings
 from .errors import ModelLoadError
 
 FORMAT_VERSION = 1
@@ -134,10 +133,10 @@ class PresslensModel(nn.Module):
     def __init__(self, config: PresslensConfig) -> None:
         super().__init__()
         self.config = config
-        bert_config = BertConfig(**config.encoder)
-        self.encoder = BertModel(bert_config, add_pooling_layer=False)
-        hidden = bert_config.hidden_size
-        dropout = bert_config.hidden_dropout_prob
+        encoder = encoder_settings(config.encoder)  # transformers' BertModel, without importing transformers
+        self.encoder = BertEncoder(encoder)
+        hidden = encoder["hidden_size"]
+        dropout = encoder["hidden_dropout_prob"]
         self.dropout = nn.Dropout(dropout)
         self.topic_head = nn.Linear(hidden, len(config.topic_labels))
         # Stance pools the body with learned attention; the weights double as the evidence for the decision.
@@ -255,10 +254,11 @@ class PresslensModel(nn.Module):
             state = load_file(str(weights_path))
         except Exception as exc:  # safetensors raises several types for a corrupt file
             raise ModelLoadError(f"{weights_path}: not a readable safetensors file ({exc})") from exc
-        model = cls(config)
+        with torch.device("meta"):  # no random init of weights about to be replaced (~0.3-0.7 s of a cold start)
+            model = cls(config)
         state = {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
         try:
-            missing, unexpected = model.load_state_dict(state, strict=False)
+            missing, unexpected = model.load_state_dict(state, strict=False, assign=True)
         except RuntimeError as exc:  # tensor shapes that disagree with config.json (e.g. label count)
             raise ModelLoadError(f"{weights_path}: weights do not match config.json ({exc})") from exc
         if missing or unexpected:

@@ -164,7 +164,7 @@ def test_summary_context_layers_round_trip_and_see_the_whole_window(tiny_checkpo
     # With context, a sentence's score depends on its neighbour; without, it does not.
     vectors = torch.randn(1, 2, base.config.encoder["hidden_size"])
     other = vectors.clone()
-    other[0, 1] += 1.0
+    other[0, 1] += torch.linspace(-1.0, 1.0, other.shape[-1])  # not a constant shift: LayerNorm would erase that
     positions = torch.tensor([[0, 1]])
     with torch.inference_mode():
         assert not torch.equal(again.score_sentences(vectors, positions)[0, 0], again.score_sentences(other, positions)[0, 0])

@@ -29,6 +29,7 @@ from classifier.analyzer import Analyzer
 from classifier.encoding import first_document_window, pack_windows, tokenize_sentences
 from classifier.model import CONFIG_FILE, apply_stance_decision, load_config
 from classifier.postprocess import select_summary, select_summary_among
+from classifier.precision import PRECISIONS
 from classifier.stance_input import stance_window
 from classifier.text import clean_article
 
@@ -267,7 +268,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--model", required=True, help="checkpoint directory")
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--tasks", default="topic,stance,summary")
-    parser.add_argument("--precision", default="auto", choices=["auto", "bf16", "fp32"])
+    parser.add_argument("--precision", default="auto", choices=list(PRECISIONS))
     parser.add_argument("--summary-articles", type=int, default=1000)
     parser.add_argument("--summary-sentences", type=int, default=3)
     parser.add_argument("--stance-pairs", type=int, default=0, help="evaluate a seeded sample of pairs (0 = all)")

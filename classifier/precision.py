@@ -1,0 +1,72 @@
+"""Inference precision: which arithmetic the encoder runs in, chosen once when a model is loaded.
+
+    precision = resolve_precision("auto")          # "bf16" on CPUs with native bf16 (AVX512-BF16, AMX), else "fp32"
+    model = prepare_model(model, "int8")           # a copy with the encoder's Linear layers quantised
+    with compute_context("bf16"):                  # inference_mode (+ bf16 autocast for "bf16")
+        outputs = model.encode_documents(**batch)
+
+  fp32  float32 everywhere (the reference).
+  bf16  float32 weights, bfloat16 autocast for the matrix products (fast where the CPU has bf16 units).
+  int8  torch dynamic quantisation of the encoder's nn.Linear layers at load time (int8 weights, activations
+        quantised per batch); the heads, embeddings, LayerNorm and attention stay float32. Measured with
+        benchmarks/throughput.py; quality against fp32 with `presslens-evaluate --precision int8`.
+
+Importing this module does not import torch (the CLI validates --precision before loading anything).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+from collections.abc import Iterator
+from typing import Any
+
+PRECISIONS = ("auto", "fp32", "bf16", "int8")
+
+
+def resolve_precision(precision: str) -> str:
+    """'auto' -> bf16 only where the CPU computes bf16 natively (AVX512-BF16 or AMX); else fp32."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    if precision != "auto":
+        return precision
+    import torch
+
+    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    native = any(getattr(torch.cpu, name, lambda: False)() for name in checks)
+    return "bf16" if native else "fp32"
+
+
+def prepare_model(model: Any, precision: str) -> Any:
+    """The model to run at `precision` (resolved): itself, or for int8 a copy with a quantised encoder."""
+    if precision != "int8":
+        return model
+    import torch
+    from torch import nn
+
+    with warnings_silenced():  # torch.ao.quantization announces its move to torchao on every call
+        quantized = copy.deepcopy(model)
+        quantized.encoder = torch.ao.quantization.quantize_dynamic(
+            quantized.encoder, {nn.Linear}, dtype=torch.qint8, inplace=True
+        )
+    return quantized.eval()
+
+
+@contextlib.contextmanager
+def compute_context(precision: str) -> Iterator[None]:
+    """torch.inference_mode, plus bf16 autocast when precision is 'bf16'."""
+    import torch
+
+    with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
+        yield
+
+
+@contextlib.contextmanager
+def warnings_silenced() -> Iterator[None]:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", FutureWarning)
+        warnings.filterwarnings("ignore", message=".*quantize_per_tensor.*", category=UserWarning)
+        yield

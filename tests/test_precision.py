@@ -1,0 +1,67 @@
+"""int8 (dynamic quantisation of the encoder) and the precision choices; the tokenizers-only tokenizer."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from classifier import Analyzer, InputError
+from classifier.fast_tokenizer import FastTokenizer, load_fast_tokenizer
+from classifier.precision import PRECISIONS, resolve_precision
+
+ARTICLE = ("Rates rise again\nThe central bank raised its main rate by a quarter point on Tuesday. "
+           "Officials said inflation was still too high. Markets had expected the move. "
+           "Banks are expected to pass the rise on to borrowers within weeks.")
+
+
+def test_int8_quantises_the_encoder_of_a_copy(tiny_checkpoint):
+    fp32 = Analyzer.from_pretrained(tiny_checkpoint, precision="fp32")
+    int8 = Analyzer(fp32.model, fp32.tokenizer, precision="int8")
+    assert int8.precision == "int8"
+    dynamic = torch.ao.nn.quantized.dynamic.Linear
+    assert not any(type(m) is torch.nn.Linear for m in int8.model.encoder.modules())
+    assert sum(isinstance(m, dynamic) for m in int8.model.encoder.modules()) == 2 * 6  # 6 Linear per layer
+    assert all(type(m) is torch.nn.Linear for m in fp32.model.encoder.modules() if "Linear" in type(m).__name__)
+    assert type(int8.model.topic_head) is torch.nn.Linear  # the heads stay float
+
+
+def test_int8_results_are_close_to_fp32(tiny_checkpoint):
+    fp32 = Analyzer.from_pretrained(tiny_checkpoint, precision="fp32").analyze(ARTICLE, targets=["Rates fell"])
+    int8 = Analyzer.from_pretrained(tiny_checkpoint, precision="int8").analyze(ARTICLE, targets=["Rates fell"])
+    assert int8.to_dict().keys() == fp32.to_dict().keys()
+    for label, score in fp32.topic.scores.items():
+        assert abs(int8.topic.scores[label] - score) < 0.05
+    for label, score in fp32.stances[0].scores.items():
+        assert abs(int8.stances[0].scores[label] - score) < 0.05
+    assert len(int8.summary.sentences) == len(fp32.summary.sentences)
+
+
+def test_precision_choices():
+    assert PRECISIONS == ("auto", "fp32", "bf16", "int8")
+    assert resolve_precision("auto") in ("fp32", "bf16")  # int8 only when asked for
+    assert resolve_precision("int8") == "int8"
+    with pytest.raises(ValueError, match="precision"):
+        resolve_precision("fp8")
+
+
+def test_bad_precision_is_an_input_error(tiny_checkpoint):
+    with pytest.raises(InputError, match="int8"):
+        Analyzer.from_pretrained(tiny_checkpoint, precision="fp16")
+
+
+def test_fast_tokenizer_gives_transformers_ids(tiny_checkpoint):
+    transformers = pytest.importorskip("transformers")
+    reference = transformers.AutoTokenizer.from_pretrained(str(tiny_checkpoint))
+    ours = load_fast_tokenizer(tiny_checkpoint)
+    assert isinstance(ours, FastTokenizer)
+    texts = ["The U.S.-backed plan, worth $3.5bn, wasn't approved.", "Ça coûte 10€ — naïve café!", "",
+             "x" * 300, "Mixed CASE and   spaces\tand\nnewlines 2024-11-30"]
+    assert ours(texts, add_special_tokens=False)["input_ids"] == reference(texts, add_special_tokens=False)["input_ids"]
+    assert ours(texts[0])["input_ids"] == reference(texts[0])["input_ids"]  # with [CLS] ... [SEP]
+    for name in ("cls_token_id", "sep_token_id", "pad_token_id", "unk_token_id"):
+        assert getattr(ours, name) == getattr(reference, name)
+    assert len(ours) == len(reference)
+
+
+def test_fast_tokenizer_absent_without_tokenizer_json(tmp_path):
+    assert load_fast_tokenizer(tmp_path) is None  # the Analyzer then falls back to transformers
