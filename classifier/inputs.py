@@ -34,6 +34,9 @@ ARTICLE_FIELDS = ("text", "title", "targets", "id")
 OPTION_FIELDS = ("tasks", "summary_sentences")
 DEFAULT_SUMMARY_SENTENCES = 3
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+# The longest article text any surface takes, in characters: the HTTP API's default limit (demo Limits.max_chars).
+# A 20,000-word article fits; a 50 MB "article" is refused before cleaning, instead of costing gigabytes.
+MAX_TEXT_CHARS = 200_000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,7 +76,7 @@ class Options:
 
 
 # ------------------------------------------------------------------------------------------ one article
-def as_input(article: Any, *, names: Mapping[str, str] | None = None) -> ArticleInput:
+def as_input(article: Any, *, names: Mapping[str, str] | None = None, max_chars: int = MAX_TEXT_CHARS) -> ArticleInput:
     """Check one article and return it as an ArticleInput; InputError says what is wrong.
 
     `names` maps the fields to the caller's names for messages (batch: {"text": "body", ...})."""
@@ -101,6 +104,9 @@ def as_input(article: Any, *, names: Mapping[str, str] | None = None) -> Article
         text = bytes(text)
     if not isinstance(text, (str, bytes)):
         raise InputError(f"{label('text')} must be a string, got {_a(json_kind(text))}", code="invalid_request")
+    if len(text) > max_chars:  # before any work on the text: a 50 MB "article" must cost nothing
+        raise InputError(f"{label('text')} is {len(text):,} characters long; the limit is {max_chars:,} per "
+                         "article: split it into articles", code="article_too_long")
     if isinstance(text, str):
         text = _valid_unicode(text, label("text"), notes)
     if not text.strip():
@@ -275,7 +281,8 @@ def as_request_items(payload: Any, limits: Any) -> tuple[list[tuple[ArticleInput
                 raise InputError(f"{len(claims)} targets (claims); the limit is {limits.max_targets} per "
                                  "article", code="too_many_targets")
             options = as_options(item, limits.max_summary_sentences)
-            article = as_input({key: value for key, value in item.items() if key not in OPTION_FIELDS})
+            article = as_input({key: value for key, value in item.items() if key not in OPTION_FIELDS},
+                               max_chars=limits.max_chars)
             check_limits(article, max_chars=limits.max_chars, max_targets=limits.max_targets)
         except InputError as error:
             problems.append(ItemProblem(number, shown_id, error.code, where + str(error)))

@@ -36,6 +36,9 @@ STDIO = "-"  # INPUT '-' is JSON Lines on stdin, OUTPUT '-' is JSON Lines on std
 PARQUET_READ_ROWS = 1024  # rows per Parquet record batch read: bounded memory, amortised decoding
 PARQUET_ROW_GROUP = 10_000  # rows per written Parquet row group
 _CSV_FIELD_LIMIT = 2**31 - 1  # csv's default 128 KiB per field is smaller than a long article
+# A JSONL line longer than this is reported as an error record without being held in memory (the HTTP API's
+# body limit; an article within the 200,000-character text limit fits with room to spare).
+MAX_LINE_BYTES = 5 * 1024 * 1024
 _SURROGATES = re.compile("[\udc80-\udcff]")  # what surrogateescape makes of undecodable bytes
 _ANY_SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -123,7 +126,7 @@ def count_records(path: str) -> int:
         return pq.ParquetFile(path).metadata.num_rows
     with _open_binary(path) as stream:
         if fmt.startswith("jsonl"):
-            return sum(1 for line in stream if line.strip())
+            return sum(1 for line, size in _bounded_lines(stream) if size > len(line) or line.strip())
         text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="")
         csv.field_size_limit(_CSV_FIELD_LIMIT)
         return max(sum(1 for row in csv.reader(text) if row) - 1, 0)  # minus the header row
@@ -135,13 +138,36 @@ def _open_binary(path: str) -> BinaryIO:
 
 def _read_jsonl(stream: BinaryIO, skip: int) -> Iterator[RawRecord]:
     number = 0
-    for line_number, line in enumerate(stream, start=1):
-        if not line.strip():
+    for line_number, (line, size) in enumerate(_bounded_lines(stream), start=1):
+        if size <= len(line) and not line.strip():
             continue  # a blank line is not a record
         number += 1
         if number <= skip:
             continue  # resuming: counted, not parsed
+        if size > len(line):
+            yield RawRecord(None, f"line {line_number} is {size / 2**20:,.1f} MiB; a record may be at most "
+                                  f"{MAX_LINE_BYTES / 2**20:.0f} MiB (article text: 200,000 characters)")
+            continue
         yield _parse_json_line(line, line_number)
+
+
+def _bounded_lines(stream: BinaryIO) -> Iterator[tuple[bytes, int]]:
+    """(line, its size in bytes); a line over MAX_LINE_BYTES comes back empty, read past in chunks, not held."""
+    while True:
+        line = stream.readline(MAX_LINE_BYTES + 1)
+        if not line:
+            return
+        if len(line) <= MAX_LINE_BYTES or line.endswith(b"\n"):
+            yield line, len(line)
+            continue
+        size = len(line)
+        del line
+        while True:
+            chunk = stream.readline(1 << 20)
+            size += len(chunk)
+            if not chunk or chunk.endswith(b"\n"):
+                break
+        yield b"", size
 
 
 def _parse_json_line(line: bytes, line_number: int) -> RawRecord:
