@@ -68,7 +68,7 @@ class Analyzer:
                     "`presslens-train`"
                 )
         path = Path(path)
-        model = PresslensModel.from_pretrained(path)
+        model = prepare_model(PresslensModel.from_pretrained(path), _resolve_precision(precision), copy_model=False)
         tokenizer = load_fast_tokenizer(path) or load_tokenizer(path)  # tokenizers alone: no transformers import
         return cls(model, tokenizer, batch_size=batch_size, precision=precision)
 
@@ -363,6 +363,8 @@ def _tokenize_chunk(tokenizer: Any, chunk: list[PreparedArticle]) -> list[list[l
 
 def _resolve_precision(precision: str) -> str:
     """'auto' -> bf16 where the CPU computes bf16 natively, else fp32; 'int8' only when asked (precision.py)."""
+    if precision not in PRECISIONS:
+        raise InputError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
     return resolve_precision(precision)
 
 

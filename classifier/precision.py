@@ -37,19 +37,25 @@ def resolve_precision(precision: str) -> str:
     return "bf16" if native else "fp32"
 
 
-def prepare_model(model: Any, precision: str) -> Any:
-    """The model to run at `precision` (resolved): itself, or for int8 a copy with a quantised encoder."""
-    if precision != "int8":
+def prepare_model(model: Any, precision: str, *, copy_model: bool = True) -> Any:
+    """The model to run at `precision` (resolved): itself, or for int8 one with a quantised encoder (a copy,
+    unless `copy_model` is False: a model just loaded is quantised in place, so that its float32 encoder
+    weights do not stay behind in the process's heap)."""
+    if precision != "int8" or is_quantized(model):
         return model
     import torch
     from torch import nn
 
     with warnings_silenced():  # torch.ao.quantization announces its move to torchao on every call
-        quantized = copy.deepcopy(model)
+        quantized = copy.deepcopy(model) if copy_model else model
         quantized.encoder = torch.ao.quantization.quantize_dynamic(
             quantized.encoder, {nn.Linear}, dtype=torch.qint8, inplace=True
         )
     return quantized.eval()
+
+
+def is_quantized(model: Any) -> bool:
+    return any(type(module).__module__.startswith("torch.ao.nn.quantized") for module in model.encoder.modules())
 
 
 @contextlib.contextmanager
