@@ -38,20 +38,47 @@ def resolve_precision(precision: str) -> str:
 
 
 def prepare_model(model: Any, precision: str, *, copy_model: bool = True) -> Any:
-    """The model to run at `precision` (resolved): itself, or for int8 one with a quantised encoder (a copy,
-    unless `copy_model` is False: a model just loaded is quantised in place, so that its float32 encoder
-    weights do not stay behind in the process's heap)."""
-    if precision != "int8" or is_quantized(model):
-        return model
+    """The model to run at `precision` (resolved).
+
+    With `copy_model` (a model the caller may still use) only int8 changes anything, on a copy. Without (a
+    model just loaded, as `Analyzer.from_pretrained` does) the changes are made in place, and two more that
+    save memory without changing a single output value (see `_slim`).
+    """
     import torch
     from torch import nn
 
+    if not copy_model:
+        _slim(model, precision)
+    if precision != "int8" or is_quantized(model):
+        return model
     with warnings_silenced():  # torch.ao.quantization announces its move to torchao on every call
         quantized = copy.deepcopy(model) if copy_model else model
         quantized.encoder = torch.ao.quantization.quantize_dynamic(
             quantized.encoder, {nn.Linear}, dtype=torch.qint8, inplace=True
         )
     return quantized.eval()
+
+
+def _slim(model: Any, precision: str) -> None:
+    """Smaller weights, same outputs (~45 MB less resident memory for MiniLM):
+
+    * the word embeddings (half the encoder's parameters) stay in float16 when every value is a float16
+      number (checkpoints are shipped in float16): the rows looked up are added to float32 embeddings, so
+      they are promoted to exactly the float32 values they had;
+    * for bf16, the encoder's Linear weights are stored in bfloat16: autocast would round them to bfloat16
+      for every product anyway (same rounding), and keeps a cast copy of each while it runs.
+    """
+    import torch
+    from torch import nn
+
+    embedding = model.encoder.embeddings.word_embeddings
+    weight = embedding.weight
+    if weight.dtype == torch.float32 and torch.equal(weight.detach().half().float(), weight.detach()):
+        embedding.half()
+    if precision == "bf16":
+        for module in model.encoder.modules():
+            if type(module) is nn.Linear:
+                module.to(torch.bfloat16)
 
 
 def is_quantized(model: Any) -> bool:

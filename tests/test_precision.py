@@ -65,3 +65,31 @@ def test_fast_tokenizer_gives_transformers_ids(tiny_checkpoint):
 
 def test_fast_tokenizer_absent_without_tokenizer_json(tmp_path):
     assert load_fast_tokenizer(tmp_path) is None  # the Analyzer then falls back to transformers
+
+
+def test_loaded_weights_are_slimmed_without_changing_outputs(tiny_checkpoint):
+    from classifier.model import PresslensModel
+
+    reference = Analyzer(PresslensModel.from_pretrained(tiny_checkpoint), load_fast_tokenizer(tiny_checkpoint),
+                         precision="bf16")
+    slim = Analyzer.from_pretrained(tiny_checkpoint, precision="bf16")
+    assert reference.model.encoder.embeddings.word_embeddings.weight.dtype == torch.float32  # a caller's model: untouched
+    linear = slim.model.encoder.encoder.layer[0].attention.self.query
+    assert linear.weight.dtype == torch.bfloat16
+    # the tiny checkpoint is saved in float32 with values that are not all float16 numbers: kept float32
+    assert slim.model.encoder.embeddings.word_embeddings.weight.dtype == torch.float32
+    assert slim.analyze(ARTICLE).to_dict() == reference.analyze(ARTICLE).to_dict()
+
+
+def test_float16_embeddings_give_the_same_outputs(tmp_path, tiny_checkpoint):
+    import shutil
+
+    from classifier.model import PresslensModel
+
+    half = tmp_path / "half"
+    shutil.copytree(tiny_checkpoint, half)
+    PresslensModel.from_pretrained(tiny_checkpoint).save_pretrained(half, dtype=torch.float16)  # as shipped
+    reference = Analyzer(PresslensModel.from_pretrained(half), load_fast_tokenizer(half), precision="fp32")
+    slim = Analyzer.from_pretrained(half, precision="fp32")
+    assert slim.model.encoder.embeddings.word_embeddings.weight.dtype == torch.float16
+    assert slim.analyze(ARTICLE).to_dict() == reference.analyze(ARTICLE).to_dict()
