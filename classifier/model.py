@@ -18,7 +18,7 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
-from .bert import BertEncoder, encoder_settings
+from .bert import BertEncoder, encoder_settings, weight_init_skipped
 from .errors import ModelLoadError
 
 FORMAT_VERSION = 1
@@ -254,7 +254,7 @@ class PresslensModel(nn.Module):
             state = load_file(str(weights_path))
         except Exception as exc:  # safetensors raises several types for a corrupt file
             raise ModelLoadError(f"{weights_path}: not a readable safetensors file ({exc})") from exc
-        with torch.device("meta"):  # no random init of weights about to be replaced (~0.3-0.7 s of a cold start)
+        with weight_init_skipped():  # no random init of weights about to be replaced (~0.3-0.7 s of a cold start)
             model = cls(config)
         state = {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
         try:

@@ -69,3 +69,14 @@ def test_defaults_and_refusals():
         encoder_settings({"hidden_act": "swish_beta"})
     with pytest.raises(ValueError, match="absolute"):
         encoder_settings({"position_embedding_type": "relative_key"})
+
+
+def test_weight_init_skipped_only_inside_the_block():
+    from classifier.bert import weight_init_skipped
+
+    with weight_init_skipped():
+        skipped = torch.nn.Linear(4, 4)
+        torch.nn.init.ones_(skipped.weight)  # a no-op inside the block
+    assert not torch.equal(skipped.weight, torch.ones(4, 4))
+    initialised = torch.nn.LayerNorm(4)
+    assert torch.equal(initialised.weight, torch.ones(4))

@@ -29,11 +29,14 @@ def test_analyzer_does_not_import_transformers(tiny_checkpoint):
     )
     assert "torch" in modules
     assert "transformers" not in modules
+    assert "torch._dynamo" not in modules  # over a second more (building on the meta device imports it)
 
 
 @pytest.mark.slow
 def test_default_model_loads_without_transformers():
     if not (DEFAULT_MODEL / "config.json").is_file():
         pytest.skip("no default model installed")
-    modules = _modules_after("from classifier import Analyzer\nAnalyzer.from_pretrained().analyze('A short article. It has two sentences.')")
-    assert "transformers" not in modules
+    for precision in ("fp32", "bf16", "int8"):
+        modules = _modules_after("from classifier import Analyzer\n"
+                                 f"Analyzer.from_pretrained(precision={precision!r}).analyze('A short article. It has two sentences.')")
+        assert "transformers" not in modules and "torch._dynamo" not in modules
