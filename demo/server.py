@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from classifier.memory import return_freed_memory_promptly
+from classifier.precision import PRECISIONS
 
 from .schemas import Limits
 
@@ -144,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=7860, help="port to listen on")
     parser.add_argument("--model", default=None, help="checkpoint directory; none = the shipped model")
-    parser.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"], help="inference precision")
+    parser.add_argument("--precision", default="auto", choices=list(PRECISIONS), help="inference precision")
     parser.add_argument("--max-body-bytes", type=int, default=defaults.max_body_bytes, help="request body size (413 above)")
     parser.add_argument("--max-articles", type=int, default=defaults.max_articles, help="articles per request")
     parser.add_argument("--max-chars", type=int, default=defaults.max_chars, help="characters of text per article")

@@ -93,3 +93,18 @@ def test_float16_embeddings_give_the_same_outputs(tmp_path, tiny_checkpoint):
     slim = Analyzer.from_pretrained(half, precision="fp32")
     assert slim.model.encoder.embeddings.word_embeddings.weight.dtype == torch.float16
     assert slim.analyze(ARTICLE).to_dict() == reference.analyze(ARTICLE).to_dict()
+
+
+def test_cli_takes_int8(tiny_checkpoint):
+    import json
+
+    from click.testing import CliRunner
+
+    from classifier.cli import main
+
+    result = CliRunner().invoke(main, ["analyze", "--text", ARTICLE, "--json", "--precision", "int8",
+                                       "--model", str(tiny_checkpoint)])
+    assert result.exit_code == 0, result.output
+    assert set(json.loads(result.output)) >= {"topic", "stances", "summary"}
+    bad = CliRunner().invoke(main, ["analyze", "--text", ARTICLE, "--precision", "fp16"])
+    assert bad.exit_code == 2 and "int8" in bad.output
