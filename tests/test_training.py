@@ -236,7 +236,7 @@ def test_the_whole_recipe_train_summary_stage_evaluate_export(tiny_world, tmp_pa
     shutil.copytree(run(_summary_stage(root, data, stage1, "recipe-stage2")), model_dir)
     report_path = tmp_path / "metrics.json"
     evaluate(["--model", str(model_dir), "--data-dir", str(data), "--tasks", "stance", "--precision", "fp32",
-              "--no-baselines", "--fit-stance-decision"])
+              "--no-baselines", "--fit-stance-decision", "--output", str(tmp_path / "decision.json")])
     decision = json.loads((model_dir / "config.json").read_text())["stance_decision"]
     labels = sorted({y for *_, y in STANCE})
     assert decision["kind"] in {"offsets", "stacked"} and len(decision["bias"]) == len(labels)
@@ -253,12 +253,16 @@ def test_the_whole_recipe_train_summary_stage_evaluate_export(tiny_world, tmp_pa
     shipped = tmp_path / "shipped"
     notes = tmp_path / "notes.md"
     notes.write_text("## Status\n\nnotes appended verbatim\n")
-    export(["--model", str(model_dir), "--metrics", str(report_path), "--notes", str(notes), "--output", str(shipped)])
+    export(["--model", str(model_dir), "--metrics", str(report_path), "--notes", str(notes), "--output", str(shipped),
+            "--decision", str(tmp_path / "decision.json")])
     with safe_open(str(shipped / "model.safetensors"), "pt") as handle:
         assert {handle.get_tensor(k).dtype for k in handle.keys()} == {torch.float16}
     card = (shipped / "README.md").read_text()
     assert "Stage 2, summary layers" in card and "notes appended verbatim" in card and "stance decision layer" in card
     assert f"| presslens | {report['summary']['model']['rouge1']:.2f} |" in card
-    assert json.loads((shipped / "metrics.json").read_text()) == report
+    shipped_metrics = json.loads((shipped / "metrics.json").read_text())
+    assert shipped_metrics.pop("stance_decision_fit")["chosen"] == decision["kind"]
+    assert shipped_metrics == report
+    assert "cross-fitted over dev claims" in card
     result = Analyzer.from_pretrained(shipped, precision="fp32").analyze(BODY, title="Bridge to close in May")
     assert result.summary.sentences and result.stances[0].label in {y for *_, y in STANCE}

@@ -72,9 +72,9 @@ def model_card(model: PresslensModel, m: dict) -> str:
         "",
         "    presslens-train --output-dir runs/default",
         "    presslens-train-summary --init-from runs/default/final --output-dir runs/default/summary",
-        "    presslens-evaluate --model runs/default/summary/final --tasks stance --no-baselines --fit-stance-decision",
+        "    presslens-evaluate --model runs/default/summary/final --tasks stance --no-baselines --fit-stance-decision --output runs/default/decision.json",
         "    presslens-evaluate --model runs/default/summary/final --output runs/default/metrics.json --calibrate",
-        "    presslens-export --model runs/default/summary/final --metrics runs/default/metrics.json --notes docs/model_card_notes.md --output classifier/default_model",
+        "    presslens-export --model runs/default/summary/final --metrics runs/default/metrics.json --decision runs/default/decision.json --notes docs/model_card_notes.md --output classifier/default_model",
         "",
         f"Training took {config.training.get('train_minutes', '?')} minutes in all on the 2-core development machine",
         "(shared CPU, bfloat16 autocast, fp32 master weights).",
@@ -148,7 +148,14 @@ def model_card(model: PresslensModel, m: dict) -> str:
             "| system | FNC-1 score | macro-F1 | F1 agree | F1 disagree | F1 discuss | F1 unrelated |",
             "|---|---|---|---|---|---|---|",
         ]
-        for name, label in (("model", "presslens"), ("tfidf_linear", "TF-IDF similarity + linear"), ("majority", "majority class")):
+        fit = (m.get("stance_decision_fit") or {}) if split == "honest" else {}
+        rows = [("model", "presslens" + (" (decision layer fitted on these rows: in-sample)" if fit else ""))]
+        if fit:
+            block = {**block, "crossfit": fit[fit["chosen"]], "head_only": fit["none"]}
+            rows += [("crossfit", "**presslens, decision layer cross-fitted over dev claims (the honest figure)**"),
+                     ("head_only", "presslens head without the decision layer")]
+        rows += [("tfidf_linear", "TF-IDF similarity + linear"), ("majority", "majority class")]
+        for name, label in rows:
             if name not in block:  # evaluated with --no-baselines
                 continue
             f1 = block[name]["f1"]
@@ -219,9 +226,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--metrics", required=True, type=Path)
     parser.add_argument("--output", default=Path("classifier/default_model"), type=Path)
     parser.add_argument("--notes", type=Path, default=None, help="markdown appended to the model card (status, history)")
+    parser.add_argument("--decision", type=Path, default=None,
+                        help="the report of `presslens-evaluate --fit-stance-decision` (its cross-fitted figures go into the card)")
     args = parser.parse_args(argv)
     notes = args.notes.read_text(encoding="utf-8") if args.notes else ""
-    export(args.model, args.output, json.loads(args.metrics.read_text(encoding="utf-8")), notes)
+    metrics = json.loads(args.metrics.read_text(encoding="utf-8"))
+    if args.decision:
+        metrics["stance_decision_fit"] = json.loads(args.decision.read_text(encoding="utf-8"))["stance"]["honest"]["decision_fit"]
+    export(args.model, args.output, metrics, notes)
 
 
 if __name__ == "__main__":
