@@ -29,13 +29,14 @@ from .encoding import (
 )
 from .errors import InputError, ModelLoadError
 from .fast_tokenizer import load_fast_tokenizer
-from .inputs import ArticleInput, PreparedArticle, as_input, check_tasks
+from .inputs import ArticleInput, PreparedArticle, as_input, check_languages, check_tasks
 from .model import PresslensConfig, PresslensModel, apply_stance_decision, load_tokenizer
 from .postprocess import average, best, probabilities, select_summary_among, sigmoid, top_sentences
 from .precision import PRECISIONS, compute_context, prepare_model, resolve_precision
 from .results import Analysis, ModelInfo, Sentence, Stance, Summary, Topic
+from .reading import read_article
+from .reading.language import language_name
 from .stance_input import related_order, stance_window
-from .text import clean_article
 
 EVIDENCE_SENTENCES = 2
 DEFAULT_MODEL_DIR = Path(__file__).parent / "default_model"
@@ -86,19 +87,34 @@ class Analyzer:
         return ModelInfo(name=self.config.name, version=self.config.version)
 
     # -- preprocess -----------------------------------------------------------------------------------
-    def prepare(self, article: ArticleInput | Mapping[str, Any] | str | bytes) -> PreparedArticle:
-        """Clean, segment and validate one article; InputError says what is wrong with it."""
+    def prepare(
+        self, article: ArticleInput | Mapping[str, Any] | str | bytes, *, languages: Iterable[str] | str | None = None
+    ) -> PreparedArticle:
+        """Read (decode, extract, clean, segment, identify the language) and validate one article.
+
+        InputError says what is wrong with it; with `languages` (e.g. ["en"]) an article found to be in
+        another language is an InputError too.
+        """
         if isinstance(article, PreparedArticle):
             return article
+        accepted = check_languages(languages)
         item = as_input(article)
-        cleaned = clean_article(item.text, item.title)
-        targets = item.targets or ((cleaned.title,) if cleaned.title else ())
+        read = read_article(item.text, item.title)
+        if accepted is not None and read.language is not None and read.language not in accepted:
+            raise InputError(
+                f"the article is in {language_name(read.language)} ({read.language}), and only "
+                f"{', '.join(sorted(accepted))} was asked for (languages); the model reads English only"
+            )
+        targets = item.targets or ((read.title,) if read.title else ())
+        metadata = tuple((key, value) for key in ("date", "author", "site") if (value := getattr(read, key)))
         return PreparedArticle(
             id=item.id,
-            title=cleaned.title,
-            sentences=cleaned.sentences,
+            title=read.title,
+            sentences=read.sentences,
             targets=targets,
-            warnings=item.notes + cleaned.warnings,
+            warnings=item.notes + read.warnings,
+            language=read.language,
+            metadata=metadata,
         )
 
     # -- analyze --------------------------------------------------------------------------------------
@@ -111,6 +127,7 @@ class Analyzer:
         id: str | None = None,
         tasks: Iterable[str] | None = None,
         summary_sentences: int = 3,
+        languages: Iterable[str] | str | None = None,
     ) -> Analysis:
         """Analyze one article. Keyword arguments override the same fields of an ArticleInput."""
         if isinstance(article, (str, bytes, bytearray)):
@@ -124,7 +141,9 @@ class Analyzer:
                 article = {**article, **overrides}
             else:
                 raise InputError("title/targets/id cannot override an already prepared article")
-        return next(self.analyze_many([article], tasks=tasks, summary_sentences=summary_sentences))
+        return next(
+            self.analyze_many([article], tasks=tasks, summary_sentences=summary_sentences, languages=languages)
+        )
 
     def analyze_many(
         self,
@@ -133,28 +152,32 @@ class Analyzer:
         tasks: Iterable[str] | None = None,
         summary_sentences: int = 3,
         batch_size: int | None = None,
+        languages: Iterable[str] | str | None = None,
     ) -> Iterator[Analysis]:
         """Analyze a stream lazily: `batch_size` articles are read at a time and results come in input order.
 
         A bad article raises InputError (naming its position) after the results before it were yielded;
-        call `prepare` first to report bad records and go on instead.
+        call `prepare` first to report bad records and go on instead. `languages`: see `prepare`.
         """
         wanted = check_tasks(tasks)
+        accepted = check_languages(languages)
         if isinstance(summary_sentences, bool) or not isinstance(summary_sentences, int) or summary_sentences < 1:
             raise InputError(f"summary_sentences must be an integer >= 1, got {summary_sentences!r}")
         size = self.batch_size if batch_size is None else batch_size
         if isinstance(size, bool) or not isinstance(size, int) or size < 1:
             raise InputError(f"batch_size must be an integer >= 1, got {size!r}")
-        return self._stream(iter(articles), wanted, summary_sentences, size)
+        return self._stream(iter(articles), wanted, summary_sentences, size, accepted)
 
-    def _stream(self, articles: Iterator, tasks: frozenset[str], k: int, size: int) -> Iterator[Analysis]:
+    def _stream(
+        self, articles: Iterator, tasks: frozenset[str], k: int, size: int, languages: frozenset[str] | None = None
+    ) -> Iterator[Analysis]:
         position = 0
         while True:
             chunk: list[PreparedArticle] = []
             error: InputError | None = None
             for raw in itertools.islice(articles, size):
                 try:
-                    chunk.append(self.prepare(raw))
+                    chunk.append(self.prepare(raw, languages=languages))
                 except InputError as exc:
                     error = InputError(f"article {position + len(chunk)} (0-based): {exc}", code=exc.code)
                     break
@@ -201,6 +224,8 @@ class Analyzer:
                     model=self.model_info,
                     sentences=article.sentences,
                     title=article.title,
+                    language=article.language,
+                    metadata=article.metadata,
                     id=article.id,
                     topic=topic,
                     stances=stances,

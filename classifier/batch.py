@@ -77,6 +77,8 @@ class BatchSettings:
     batch_size: int = 16
     model: str | None = None  # checkpoint directory; None = the default model
     precision: str = "auto"
+    languages: frozenset[str] | None = None  # accepted article languages; None = any
+    include_text: bool = False  # add "article" (headline, language, sentences) to each result
 
     def options(self) -> dict[str, Any]:
         """The options that shape the output; a resumed run must use the same ones."""
@@ -85,6 +87,8 @@ class BatchSettings:
             "tasks": sorted(self.tasks) if self.tasks else None,
             "summary_sentences": self.summary_sentences,
             "model": str(Path(self.model).resolve()) if self.model else None,
+            **({"languages": sorted(self.languages)} if self.languages else {}),
+            **({"include_text": True} if self.include_text else {}),
         }
 
 
@@ -243,7 +247,7 @@ def _analyze_chunk(chunk: list[tuple[int, Any]], settings: BatchSettings, analyz
             outputs[position] = {"id": article[0], "error": article[1]}
             continue
         try:
-            prepared.append((position, article.id, analyzer.prepare(article)))
+            prepared.append((position, article.id, analyzer.prepare(article, languages=settings.languages)))
         except InputError as error:
             outputs[position] = {"id": article.id, "error": str(error)}
         except Exception as error:  # a bug in cleaning: this record only, with the traceback in the log
@@ -258,7 +262,7 @@ def _analyze_chunk(chunk: list[tuple[int, Any]], settings: BatchSettings, analyz
 
 def _analyze_prepared(articles: tuple, ids: tuple[str, ...], settings: BatchSettings, analyzer: Any) -> list[dict[str, Any]]:
     try:
-        return [_result(record_id, a) for record_id, a in zip(ids, _analyze_many(analyzer, articles, settings))]
+        return [_result(record_id, a, settings) for record_id, a in zip(ids, _analyze_many(analyzer, articles, settings))]
     except PresslensError as error:
         log.info("a chunk of %d records failed (%s); analysing them one by one", len(articles), error)
     except Exception:
@@ -268,7 +272,7 @@ def _analyze_prepared(articles: tuple, ids: tuple[str, ...], settings: BatchSett
     results, unexpected = [], None
     for record_id, article in zip(ids, articles):
         try:
-            results.append(_result(record_id, next(_analyze_many(analyzer, [article], settings))))
+            results.append(_result(record_id, next(_analyze_many(analyzer, [article], settings)), settings))
         except PresslensError as error:
             results.append({"id": record_id, "error": str(error)})
         except Exception as error:
@@ -291,8 +295,8 @@ def _analyze_many(analyzer: Any, articles: Any, settings: BatchSettings) -> Iter
     )
 
 
-def _result(record_id: str, analysis: Any) -> dict[str, Any]:
-    data = analysis.to_dict()
+def _result(record_id: str, analysis: Any, settings: BatchSettings) -> dict[str, Any]:
+    data = analysis.to_dict(include_text=settings.include_text)
     data.pop("id", None)
     return {"id": record_id, **data}  # id first, and always present in batch output
 

@@ -22,6 +22,7 @@ from typing import Any
 import click
 
 from .errors import PresslensError
+from .inputs import MAX_CHARS
 from .precision import PRECISIONS  # no torch: --help stays instant
 
 TASKS = ("topic", "stance", "summary")  # the contract's task keys (design.md); labels come from the model
@@ -49,6 +50,12 @@ class TaskList(click.ParamType):
 def model_options(command: Callable) -> Callable:
     """The options every analysing command shares."""
     options = [
+        click.option("--languages", metavar="CODES", default=None,
+                     help="Only analyze articles in these languages (ISO 639-1, comma-separated, e.g. en); "
+                          "others become errors. [default: any, with a warning when not English]"),
+        click.option("--include-text", is_flag=True,
+                     help="Add \"article\" to each result: headline, language, date/author/site when known, "
+                          "and the sentences that summary and evidence indices point into."),
         click.option("--tasks", type=TaskList(), default=",".join(TASKS), show_default=True,
                      help="Which analyses to run, comma-separated; switched-off tasks are absent from the output."),
         click.option("--summary-sentences", type=click.IntRange(min=1), default=3, show_default=True,
@@ -127,15 +134,19 @@ def main() -> None:
 @click.option("--target", "targets", multiple=True, metavar="CLAIM",
               help="A claim to judge the article's stance toward (repeatable). [default: the headline]")
 @model_options
+@click.option("--max-chars", type=click.IntRange(min=0), default=MAX_CHARS, show_default=True,
+              help="Refuse a longer article (characters, as the API does); 0 = no limit.")
 @click.option("--json", "as_json", is_flag=True, help="Print the output contract as JSON.")
 @fatal_errors
 def analyze(file: str | None, text: str | None, title: str | None, targets: tuple[str, ...],
-            tasks: tuple[str, ...], summary_sentences: int, model_path: str | None, precision: str,
-            as_json: bool) -> None:
+            languages: str | None, include_text: bool, tasks: tuple[str, ...], summary_sentences: int,
+            model_path: str | None, precision: str, max_chars: int, as_json: bool) -> None:
     """Analyze one article: its topic, its stance toward the headline (or each --target), a summary.
 
     FILE is plain text or HTML, in any encoding (undecodable bytes are replaced, with a warning); '-' or
-    no FILE and no --text reads stdin. The first line is taken as the headline unless --title is given.
+    no FILE and no --text reads stdin. HTML: the page's main text is read, its headline taken from its
+    metadata; plain text: a short first line is the headline. --title always wins. Progress of a long
+    article is shown on stderr.
 
     \b
     Examples:
@@ -143,6 +154,7 @@ def analyze(file: str | None, text: str | None, title: str | None, targets: tupl
       curl -s https://example.org/story | presslens analyze - --json
       presslens analyze --text "Rates rise again. The central bank ..." --tasks topic,summary
       presslens analyze story.html --target "The mayor resigned" --target "Taxes will rise"
+      presslens analyze page.html --json --include-text --languages en
     """
     if file is not None and text is not None:
         raise click.UsageError("give either FILE or --text, not both")
@@ -154,15 +166,53 @@ def analyze(file: str | None, text: str | None, title: str | None, targets: tupl
         if file in (None, "-") and _stdin_is_terminal():
             raise click.UsageError("no article given: pass FILE, --text TEXT, or pipe the article on stdin")
         article = _read_article(file)
+    accepted = _check_languages(languages)
+    size = len(article) if isinstance(article, str) else len(article.decode("utf-8", errors="replace"))
+    if max_chars and size > max_chars:
+        raise click.ClickException(
+            f"the article has {size:,} characters; the limit is {max_chars:,} (as in the API). Pass a larger "
+            "--max-chars (0 = no limit) to analyze it anyway; it takes about a minute per megabyte"
+        )
 
+    note = _progress_note(size)
+    note("loading the model")
     analyzer = _load_analyzer(model_path, batch_size=1, precision=precision)
-    analysis = analyzer.analyze(
-        article, title=title, targets=list(targets) or None, tasks=tasks, summary_sentences=summary_sentences
+    note(f"reading {size:,} characters")
+    prepared = analyzer.prepare(
+        {"text": article, "title": title, "targets": list(targets) or None}, languages=accepted
     )
+    note(f"analyzing {len(prepared.sentences):,} sentences")
+    analysis = analyzer.analyze(prepared, tasks=tasks, summary_sentences=summary_sentences)
+    note("done")
     if as_json:
-        click.echo(json.dumps(analysis.to_dict(), ensure_ascii=False, indent=2))
+        click.echo(json.dumps(analysis.to_dict(include_text=include_text), ensure_ascii=False, indent=2))
     else:
-        click.echo(format_analysis(analysis))
+        click.echo(format_analysis(analysis, include_text=include_text))
+
+
+LONG_ARTICLE_CHARS = 50_000  # above this, `analyze` says on stderr what it is doing (it takes seconds)
+
+
+def _progress_note(size: int) -> Callable[[str], None]:
+    """Stage messages with elapsed time on stderr, for long articles only (short ones take a second)."""
+    import time
+
+    started = time.monotonic()
+
+    def note(stage: str) -> None:
+        if size > LONG_ARTICLE_CHARS:
+            click.echo(f"[{time.monotonic() - started:6.1f} s] {stage}", err=True)
+
+    return note
+
+
+def _check_languages(languages: str | None) -> frozenset[str] | None:
+    from .inputs import check_languages
+
+    try:
+        return check_languages(languages)
+    except PresslensError as error:
+        raise click.BadParameter(str(error), param_hint="--languages") from error
 
 
 def _stdin_is_terminal() -> bool:
@@ -186,8 +236,8 @@ def _load_analyzer(model_path: str | None, *, batch_size: int, precision: str) -
     return Analyzer.from_pretrained(model_path, batch_size=batch_size, precision=precision)
 
 
-def format_analysis(analysis: Any) -> str:
-    """The human-readable report of one Analysis."""
+def format_analysis(analysis: Any, include_text: bool = False) -> str:
+    """The human-readable report of one Analysis (with include_text: the article's sentences, numbered)."""
     width = min(shutil.get_terminal_size((100, 20)).columns, 100)
     lines: list[str] = []
 
@@ -202,7 +252,11 @@ def format_analysis(analysis: Any) -> str:
         return click.style(text, bold=True)
 
     if analysis.title:
-        lines += [heading("Headline: ") + analysis.title, ""]
+        lines += [heading("Headline: ") + analysis.title]
+    if analysis.language:
+        lines += [heading("Language: ") + analysis.language]
+    if analysis.title or analysis.language:
+        lines.append("")
     if analysis.topic is not None:
         lines.append(heading("Topic: ") + f"{analysis.topic.label} ({analysis.topic.score:.2f})")
         wrapped(_scores(analysis.topic.scores))
@@ -223,6 +277,12 @@ def format_analysis(analysis: Any) -> str:
         for sentence in analysis.summary.sentences:
             score = f" ({sentence.score:.2f})" if sentence.score is not None else ""
             wrapped(sentence.text + score, first=f"  [{sentence.index}] ")
+        lines.append("")
+    if include_text:
+        about = ", ".join(f"{key}: {value}" for key, value in analysis.metadata)
+        lines.append(heading("Article:") + (f" ({about})" if about else ""))
+        for index, sentence in enumerate(analysis.sentences):
+            wrapped(sentence, first=f"  [{index}] ")
         lines.append("")
     if analysis.warnings:
         lines.append(heading("Warnings:"))
@@ -259,8 +319,9 @@ def _scores(scores: dict[str, float]) -> str:
 @ray_options
 @fatal_errors
 def batch(input_path: str, output_path: str, text_field: str, title_field: str, id_field: str, target_field: str,
-          tasks: tuple[str, ...], summary_sentences: int, model_path: str | None, precision: str, batch_size: int,
-          resume: bool, overwrite: bool, progress: bool | None, **engine: Any) -> None:
+          languages: str | None, include_text: bool, tasks: tuple[str, ...], summary_sentences: int,
+          model_path: str | None, precision: str, batch_size: int, resume: bool, overwrite: bool,
+          progress: bool | None, **engine: Any) -> None:
     """Analyze every record of INPUT into OUTPUT: one output record per input record, in input order.
 
     \b
@@ -271,7 +332,8 @@ def batch(input_path: str, output_path: str, text_field: str, title_field: str, 
     Output records:
       JSON Lines: the output contract of `presslens analyze --json` with "id" (the input's id field,
         or the 0-based record number). A record that cannot be analyzed (no text, wrong type, broken
-        JSON line, bad targets) is {"id": ..., "error": "what is wrong"}; the run goes on.
+        JSON line, bad targets, a language not in --languages) is {"id": ..., "error": "what is
+        wrong"}; the run goes on. --include-text adds "article" (headline, language, sentences).
       CSV / Parquet: one row per record, columns
         id, error          as above (error empty when the record was analyzed)
         topic, topic_score            the topic label and its probability
@@ -281,7 +343,8 @@ def batch(input_path: str, output_path: str, text_field: str, title_field: str, 
         stances                       all stances, with scores and evidence, as a JSON list
         warnings                      JSON list of what the cleaner removed or noticed
         model_name, model_version     the model that produced the row
-        result                        the full output contract as JSON (lossless)
+        result                        the full output contract as JSON (lossless; with "article"
+                                      when --include-text is given)
       CSV cells that would start with = + - @ (a spreadsheet formula) get a leading ' (the
       `result` column keeps the exact text).
 
@@ -313,7 +376,8 @@ def batch(input_path: str, output_path: str, text_field: str, title_field: str, 
         return batch_on_ray(
             input_path, output_path, fields=FieldMap(text=text_field, title=title_field, id=id_field, targets=target_field),
             tasks=tasks, summary_sentences=summary_sentences, model_path=model_path, precision=precision,
-            batch_size=batch_size, resume=resume, overwrite=overwrite, progress=progress, **engine,
+            batch_size=batch_size, resume=resume, overwrite=overwrite, progress=progress,
+            languages=_check_languages(languages), include_text=include_text, **engine,
         )
     _local_only(engine)
     ctx = click.get_current_context()
@@ -338,7 +402,7 @@ def batch(input_path: str, output_path: str, text_field: str, title_field: str, 
         input=input_path, output=output_path,
         fields=FieldMap(text=text_field, title=title_field, id=id_field, targets=target_field),
         tasks=tasks, summary_sentences=summary_sentences, batch_size=batch_size, model=model_path,
-        precision=precision,
+        precision=precision, languages=_check_languages(languages), include_text=include_text,
     )
     plan = plan_run(settings, resume=resume, overwrite=overwrite)  # before the model: fail in a second
     if plan.already_complete:

@@ -27,12 +27,13 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .errors import InputError
-from .text import normalize_line
+from .reading.clean import normalize_line
 
 TASKS = ("topic", "stance", "summary")
 ARTICLE_FIELDS = ("text", "title", "targets", "id")
-OPTION_FIELDS = ("tasks", "summary_sentences")
+OPTION_FIELDS = ("tasks", "summary_sentences", "include_text", "languages")
 DEFAULT_SUMMARY_SENTENCES = 3
+MAX_CHARS = 200_000  # characters per article that the API and `presslens analyze` take by default
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 # The longest article text any surface takes, in characters: the HTTP API's default limit (demo Limits.max_chars).
 # A 20,000-word article fits; a 50 MB "article" is refused before cleaning, instead of costing gigabytes.
@@ -61,14 +62,19 @@ class PreparedArticle:
     sentences: tuple[str, ...]
     targets: tuple[str, ...]  # the stance targets: the given claims, else the title, else none
     warnings: tuple[str, ...]
+    language: str | None = None  # ISO 639-1 code found by reading, None when too short to tell
+    metadata: tuple[tuple[str, str], ...] = ()  # ("date" | "author" | "site", value) the page had
 
 
 @dataclasses.dataclass(frozen=True)
 class Options:
-    """What to compute for one article (HTTP API and page): the tasks (None = all) and the summary length."""
+    """What to compute for one article (HTTP API and page): the tasks (None = all), the summary length,
+    whether to return the article's text, and the accepted languages (None = any)."""
 
     tasks: tuple[str, ...] | None = None
     summary_sentences: int = DEFAULT_SUMMARY_SENTENCES
+    include_text: bool = False
+    languages: frozenset[str] | None = None
 
     @property
     def key(self) -> tuple[tuple[str, ...] | None, int]:
@@ -219,7 +225,32 @@ def as_options(item: Mapping[str, Any], maximum_summary: int | None = None) -> O
                                  code="invalid_request")
         tasks = tuple(dict.fromkeys(tasks))
     k = check_summary_sentences(item.get("summary_sentences", DEFAULT_SUMMARY_SENTENCES), maximum_summary)
-    return Options(tasks, k)
+    include_text = item.get("include_text", False)
+    if not isinstance(include_text, bool):
+        raise InputError(f"include_text must be true or false, got {_a(json_kind(include_text))}",
+                         code="invalid_request")
+    return Options(tasks, k, include_text, check_languages(item.get("languages")))
+
+
+def check_languages(languages: Iterable[str] | str | None) -> frozenset[str] | None:
+    """The languages a caller accepts ("en", "en,de", ["en"]) as lower-case ISO 639-1 codes; None = any."""
+    if languages is None:
+        return None
+    if isinstance(languages, str):
+        languages = [part.strip() for part in languages.split(",") if part.strip()]
+    if not isinstance(languages, (list, tuple, set, frozenset)):
+        raise InputError(f"languages must be a list of language codes, got {_a(json_kind(languages))}",
+                         code="invalid_request")
+    codes = []
+    for code in languages:
+        if not isinstance(code, str) or not re.fullmatch(r"[A-Za-z]{2,3}", code.strip()):
+            shown = scrub(repr(code))[:40]
+            raise InputError(f"languages must be ISO 639-1 codes such as en or de, got {shown}", code="invalid_request")
+        codes.append(code.strip().lower())
+    if not codes:
+        raise InputError("languages is empty; give one or more codes such as en (or leave it out for any)",
+                         code="invalid_request")
+    return frozenset(codes)
 
 
 def check_limits(article: ArticleInput, *, max_chars: int, max_targets: int) -> None:

@@ -80,14 +80,20 @@ class Analysis:
     model: ModelInfo
     sentences: tuple[str, ...]  # the cleaned article's sentences; indices in results point here
     title: str | None = None
+    language: str | None = None  # ISO 639-1 code found by reading
+    metadata: tuple[tuple[str, str], ...] = ()  # ("date" | "author" | "site", value) from the page
     id: str | None = None
     topic: Topic | None = None
     stances: tuple[Stance, ...] | None = None
     summary: Summary | None = None
     warnings: tuple[str, ...] = ()
 
-    def to_dict(self) -> dict[str, Any]:
-        """The output contract (design.md). Keys of switched-off tasks are absent."""
+    def to_dict(self, include_text: bool = False) -> dict[str, Any]:
+        """The output contract (design.md). Keys of switched-off tasks are absent.
+
+        include_text adds "article": the headline, language, page metadata and the sentences that every
+        summary and evidence `index` points into.
+        """
         data: dict[str, Any] = {}
         if self.id is not None:
             data["id"] = self.id
@@ -97,9 +103,15 @@ class Analysis:
             data["stances"] = [s.to_dict() for s in self.stances]
         if self.summary is not None:
             data["summary"] = self.summary.to_dict()
+        if include_text:
+            data["article"] = self.article_dict()
         data["warnings"] = list(self.warnings)
         data["model"] = self.model.to_dict()
         return data
+
+    def article_dict(self) -> dict[str, Any]:
+        """{"title", "language", ["date", "author", "site" when known], "sentences"}."""
+        return {"title": self.title, "language": self.language, **dict(self.metadata), "sentences": list(self.sentences)}
 
 
 def _rounded(scores: dict[str, float]) -> dict[str, float]:

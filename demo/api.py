@@ -127,7 +127,7 @@ def build_router(analyzer: Any, batcher: MicroBatcher, limits: Limits) -> APIRou
         prepared, costs = await run_in_threadpool(_prepare_all, analyzer, counter, items, single, limits)
         outcomes = await _analyze_through_queue(request, batcher, items, prepared, costs,
                                                 started + limits.deadline_seconds, limits, single)
-        results = [outcome.to_dict() for outcome in outcomes]
+        results = [outcome.to_dict(include_text=options.include_text) for outcome, (_, options) in zip(outcomes, items)]
         return SafeJSONResponse(results[0] if single else results)
 
     @router.api_route(ANALYZE_PATH, methods=["GET", "PUT", "PATCH", "DELETE"], include_in_schema=False)
@@ -225,7 +225,7 @@ def _prepare_all(analyzer: Any, counter: Any, items: list, single: bool,
     prepared, costs, errors = [], [], []
     for number, (article, options) in enumerate(items):
         try:
-            ready = analyzer.prepare(article)
+            ready = analyzer.prepare(article, languages=options.languages)
             prepared.append(ready)
             costs.append(counter(ready, options.tasks))
             if sum(costs) > limits.max_windows:

@@ -441,8 +441,8 @@ class QueuedAnalyzer:
     def labels(self) -> dict[str, list[str]]:
         return self.analyzer.labels
 
-    def prepare(self, article: Any) -> Any:
-        return self.analyzer.prepare(article)
+    def prepare(self, article: Any, **options: Any) -> Any:
+        return self.analyzer.prepare(article, **options)
 
     def analyze(self, article: Any, *, tasks: Sequence[str] | None = None, summary_sentences: int = 3,
                 max_windows: int | None = None) -> Any:

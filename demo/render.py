@@ -34,8 +34,10 @@ def render_analysis(analysis: Any, seconds: float) -> ArticleView:
     model = contract["model"]
     status = (f"Analyzed in **{seconds:.2f} s** · {len(analysis.sentences)} sentences · "
               f"model `{model['name']}` {model['version']}")
-    if analysis.title:
-        status = f"**{markdown_escape(analysis.title)}**\n\n" + status
+    read = [f"headline: **{markdown_escape(analysis.title)}**" if analysis.title else "no headline found"]
+    if getattr(analysis, "language", None):
+        read.append(f"language: **{analysis.language}**")
+    status = " · ".join(read) + "\n\n" + status
     topic = dict(contract["topic"]["scores"]) if "topic" in contract else None
     stances = _stances_html(contract["stances"]) if "stances" in contract else _muted("Stance was not requested.")
     summary = contract["summary"]["text"] if "summary" in contract else "(summary not requested)"

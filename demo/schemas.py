@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from classifier.inputs import TASKS
+from classifier.inputs import MAX_CHARS, TASKS
 
 
 @dataclasses.dataclass(frozen=True)
@@ -20,7 +20,7 @@ class Limits:
 
     max_body_bytes: int = 5 * 1024 * 1024
     max_articles: int = 64  # per request
-    max_chars: int = 200_000  # per article text: a 20,000-word article fits
+    max_chars: int = MAX_CHARS  # per article text: a 20,000-word article fits (as `presslens analyze`)
     max_targets: int = 16  # claims per article
     max_summary_sentences: int = 20
     max_windows: int = 512  # encoder windows per request (one per ~500 tokens per claim, + 1 per article)
@@ -70,6 +70,18 @@ def article_schema(limits: Limits) -> dict[str, Any]:
             },
             "summary_sentences": {"type": "integer", "minimum": 1, "maximum": limits.max_summary_sentences,
                                   "default": 3, "description": "How many sentences the summary has."},
+            "include_text": {"type": "boolean", "default": False,
+                             "description": "Add \"article\": headline, language, date/author/site when known, "
+                                            "and the sentences that summary and evidence indices point into."},
+            "languages": {
+                "anyOf": [{"type": "string", "pattern": r"^\s*[A-Za-z]{2,3}\s*(,\s*[A-Za-z]{2,3}\s*)*$"},
+                          {"type": "array", "items": {"type": "string", "pattern": r"^\s*[A-Za-z]{2,3}\s*$"},
+                           "minItems": 1},
+                          {"type": "null"}],
+                "description": "Only analyze the article if it is in one of these languages (ISO 639-1 codes, "
+                               "e.g. [\"en\"]); otherwise it is refused (422 invalid_article). Default: any, "
+                               "with a warning when not English.",
+            },
         },
         "examples": [{
             "id": "a1",
@@ -121,6 +133,17 @@ class SummaryOut(BaseModel):
     sentences: list[SentenceOut]
 
 
+class ArticleOut(BaseModel):
+    """The article as read (only with "include_text": true)."""
+
+    title: str | None = Field(description="The given headline, else the page's (og:title / h1 / <title>).")
+    language: str | None = Field(description="ISO 639-1 code found in the text; null when too short to tell.")
+    date: str | None = None
+    author: str | None = None
+    site: str | None = None
+    sentences: list[str] = Field(description="Every summary and evidence `index` points into this list.")
+
+
 class ModelOut(BaseModel):
     name: str
     version: str
@@ -133,6 +156,7 @@ class AnalysisOut(BaseModel):
     topic: TopicOut | None = None
     stances: list[StanceOut] | None = None
     summary: SummaryOut | None = None
+    article: ArticleOut | None = None
     warnings: list[str]
     model: ModelOut
 

@@ -99,7 +99,7 @@ def analyze_article(
 def load_article_file(path: str | None) -> tuple[str, str]:
     """An uploaded .txt/.html file -> (title box, text box). The text goes in whole: cleaning finds the
     headline and strips HTML exactly as `presslens analyze FILE` does."""
-    from classifier.text import decode_bytes
+    from classifier.reading.decode import decode_bytes
 
     if not path:
         return gr.update(), gr.update()  # the upload was cleared: leave the boxes as they are

@@ -30,8 +30,8 @@ from classifier.encoding import first_document_window, pack_windows, tokenize_se
 from classifier.model import CONFIG_FILE, apply_stance_decision, load_config
 from classifier.postprocess import select_summary, select_summary_among
 from classifier.precision import PRECISIONS
+from classifier.reading import read_article
 from classifier.stance_input import stance_window
-from classifier.text import clean_article
 
 from . import baselines, metrics, stance_bias
 from .data import load_task
@@ -45,7 +45,7 @@ def evaluate_topic(analyzer: Analyzer, args) -> dict:
     train, valid = load_task("topic", "train", args.data_dir), load_task("topic", "validation", args.data_dir)
     windows = []
     for row in valid:
-        article = clean_article(row["text"].replace("\\", " "), title=row["title"] or None)
+        article = read_article(row["text"].replace("\\", " "), title=row["title"] or None)
         tokens = tokenize_sentences(analyzer.tokenizer, article.sentences)
         windows.append(first_document_window(analyzer.tokenizer, article.title, tokens, config).windows[0])
     logits = np.stack([topic for topic, _ in analyzer.forward_windows(windows, "documents")])

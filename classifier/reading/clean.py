@@ -1,25 +1,20 @@
-"""Article cleaning: raw web text (plain, HTML or bytes) in, a headline and clean sentences out.
+"""Stage 3 of reading: text in, a headline and clean paragraphs out (plain-text cleaning).
 
-    article = clean_article(open("page.html", "rb").read())
-    article.title, article.sentences, article.warnings
+    body = clean_text(text, title=None, warnings=warnings, from_html=False)
+    body.title, body.paragraphs
 
-Steps: decode bytes -> HTML to text -> unicode/whitespace normalisation -> headline -> boilerplate lines out
--> stray spacing fixed -> sentences (paragraph breaks are always sentence boundaries). Everything removed
-is reported in `warnings`, so nothing disappears silently.
+Unicode and whitespace normalised; HTML entities in plain text decoded; the headline taken from `title`,
+else (plain text only) a short first line; boilerplate lines ("More news: ...", share/subscribe lines,
+bylines, bare URLs) removed; repeated paragraphs dropped; stray spacing repaired (`USA -backed` ->
+`USA-backed`). Everything removed is reported in `warnings`.
 """
 
 from __future__ import annotations
 
-import codecs
 import dataclasses
 import re
 import unicodedata
 from html import unescape as unescape_entities
-
-import sentencex
-
-from .errors import InputError
-from .html import headline_from_page_title, html_to_text, looks_like_html
 
 HEADLINE_MAX_WORDS = 25
 # A line that ends like a sentence is not a headline (headlines end bare, or with ? ! or a quote).
@@ -77,149 +72,55 @@ _GLUED_FOOTNOTE = re.compile(r"(?<=[a-z]{2}[.!?])(\d{1,3})(?=$|\s+[A-Z\"\u201c])
 
 
 @dataclasses.dataclass(frozen=True)
-class CleanArticle:
-    """A cleaned article: its headline (given or detected), its sentences, and what cleaning did."""
+class Body:
+    """The headline (given or detected) and the article's paragraphs, cleaned."""
 
     title: str | None
-    sentences: tuple[str, ...]
-    warnings: tuple[str, ...]
+    paragraphs: tuple[str, ...]
+    listing: bool = False  # mostly short lines that are not sentences: a list of links, not one article
 
 
-def clean_article(raw: str | bytes, title: str | None = None) -> CleanArticle:
-    """Clean one article. Raises InputError when there is no text, or nothing is left after cleaning."""
-    warnings: list[str] = []
-    if isinstance(raw, (bytes, bytearray, memoryview)):
-        text = decode_bytes(bytes(raw), warnings)
-    elif isinstance(raw, str):
-        text = raw
-    else:
-        raise InputError(f"article text must be str or bytes, got {type(raw).__name__}")
-    if title is not None and not isinstance(title, str):
-        raise InputError(f"title must be a string, got {type(title).__name__}")
-    if not text.strip():
-        raise InputError("the article is empty: give the article's text (plain text or HTML)")
+def clean_text(text: str, title: str | None, warnings: list[str], *, from_html: bool = False) -> Body:
+    """Clean the article's text. `title` is the given (or, for HTML, the page's) headline.
 
-    text = repair_mojibake(text, warnings)
-    page_title = None
-    if looks_like_html(text):
-        text, page_title, dropped = html_to_text(text)  # also turns entities into characters
-        if dropped:
-            parts = ", ".join(f"{count} {name}" for name, count in sorted(dropped.items()))
-            warnings.append(f"removed non-article HTML elements ({parts})")
-    elif _ENTITY.search(text):
+    Plain text without a title gets the short-first-line rule; extracted HTML never does (its first line
+    may be page chrome: the page's metadata named the headline instead).
+    """
+    if not from_html and _ENTITY.search(text):
         text = unescape_entities(text)  # feeds often carry "&amp;" or "&#8217;" in otherwise plain text
-
     text = normalize_text(text)
     title = normalize_line(title) if title else None
     lines = text.split("\n")
-
     if title:
         lines = _drop_repeated_headline(lines, title, warnings)
-    else:
+    elif not from_html:
         title, lines = _detect_headline(lines)
-        if title is None and page_title:
-            title = normalize_line(headline_from_page_title(page_title) or "") or None
 
     lines = _remove_boilerplate(lines, warnings)
     paragraphs = _paragraphs(lines)
     paragraphs = _drop_repeated_paragraphs(paragraphs, warnings)
     paragraphs = [_fix_spacing(p, warnings) for p in paragraphs]
-
-    sentences: list[str] = []
-    for paragraph in paragraphs:
-        sentences.extend(s for s in split_sentences(paragraph) if _has_words(s))
-    if not sentences:
-        removed = f" ({'; '.join(warnings)})" if warnings else ""
-        raise InputError(f"nothing is left of the article after cleaning{removed}; give the article's body text")
-    return CleanArticle(title=title or None, sentences=tuple(sentences), warnings=tuple(warnings))
+    paragraphs = [p for p in paragraphs if p]
+    return Body(title=title or None, paragraphs=tuple(paragraphs), listing=not from_html and looks_like_listing(paragraphs))
 
 
-# -- decoding -------------------------------------------------------------------------------------------
-def decode_bytes(data: bytes, warnings: list[str]) -> str:
-    """UTF-8; text that is not UTF-8 at all is read as Windows-1252, broken UTF-8 gets replacement marks.
+LISTING_MIN_LINES = 10
+LISTING_SHORT_SHARE = 0.8
+LISTING_SHORT_CHARS = 90
+LISTING_PROSE_CHARS = 200
+_ENDS_LIKE_SENTENCE = re.compile(r"[.!?\u2026\u3002\uff01\uff1f][\"'\u201d\u2019)\]\u300d]*$")
 
-    Why the cp1252 fallback: bytes with no valid multi-byte UTF-8 sequence but some high bytes are almost
-    always a legacy single-byte encoding (browsers read "latin-1" pages as cp1252 too), and decoding them as
-    cp1252 keeps "café" instead of "caf\ufffd". Bytes that hold valid UTF-8 sequences as well as bad ones are
-    damaged UTF-8: cp1252 would turn their good characters into mojibake, so those get U+FFFD instead.
+
+def looks_like_listing(paragraphs: list[str]) -> bool:
+    """Mostly short lines that do not end like sentences (headlines of other stories), hardly any prose.
+
+    For plain text only: an extracted HTML page is judged by its links (extract.py).
     """
-    if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8):]
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    text, bad = _decode_utf8_counting(data)
-    if not _has_multibyte_utf8(text):
-        try:
-            decoded = data.decode("cp1252")
-        except UnicodeDecodeError:
-            pass  # cp1252 leaves five bytes undefined: then it is not cp1252 either
-        else:
-            warnings.append("the text is not valid UTF-8: decoded it as Windows-1252 (cp1252)")
-            return decoded
-    warnings.append(
-        f"the text is not valid UTF-8: {bad} bad byte{'s' if bad != 1 else ''} replaced with \ufffd"
-    )
-    return text
-
-
-def _decode_utf8_counting(data: bytes) -> tuple[str, int]:
-    """Decode UTF-8 with U+FFFD for bad bytes, counting them (linear time: resumes after each error)."""
-    view = memoryview(data)
-    parts: list[str] = []
-    bad = position = 0
-    while position < len(data):
-        try:
-            text, _ = codecs.utf_8_decode(view[position:], "strict", True)
-            parts.append(text)
-            break
-        except UnicodeDecodeError as exc:
-            parts.append(codecs.utf_8_decode(view[position : position + exc.start], "strict", True)[0])
-            parts.append("\ufffd")
-            bad += exc.end - exc.start
-            position += exc.end
-    return "".join(parts), bad
-
-
-# UTF-8 bytes once read as Windows-1252 ("â€™" for "’", "Ã©" for "é"): a lead byte 0xC2-0xF4 shown as a
-# Latin-1 letter, then continuation bytes 0x80-0xBF shown as cp1252 characters.
-_CP1252_HIGH = "\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122"
-_MOJIBAKE = re.compile(f"[\u00c2-\u00f4][\u0080-\u00bf{_CP1252_HIGH}]{{1,3}}")
-
-
-def repair_mojibake(text: str, warnings: list[str]) -> str:
-    """Undo UTF-8-read-as-cp1252 damage run by run (a run that does not decode back is left alone).
-
-    Not ftfy: in the real news bodies here only 2 of 1,502 carry mojibake, and this one pattern covers them
-    without another dependency or ftfy's cost per article.
-    """
-    repaired = 0
-
-    def fix(match: re.Match[str]) -> str:
-        nonlocal repaired
-        run = match.group()
-        lead = ord(run[0])
-        size = 2 if lead < 0xE0 else 3 if lead < 0xF0 else 4  # bytes in the UTF-8 sequence it began
-        try:
-            fixed = run[:size].encode("cp1252").decode("utf-8")
-        except (UnicodeEncodeError, UnicodeDecodeError):
-            return run
-        repaired += 1
-        return fixed + run[size:]
-
-    if not _MOJIBAKE.search(text):
-        return text
-    text = _MOJIBAKE.sub(fix, text)
-    if repaired:
-        warnings.append(
-            f"repaired {repaired} mis-decoded character{'s' if repaired != 1 else ''} (UTF-8 read as Windows-1252)"
-        )
-    return text
-
-
-def _has_multibyte_utf8(text: str) -> bool:
-    return any(ord(ch) > 0x7F and ch != "\ufffd" for ch in text)
+    if len(paragraphs) < LISTING_MIN_LINES:
+        return False
+    short = sum(1 for p in paragraphs if len(p) <= LISTING_SHORT_CHARS and not _ENDS_LIKE_SENTENCE.search(p))
+    prose = sum(1 for p in paragraphs if len(p) >= LISTING_PROSE_CHARS)
+    return short >= LISTING_SHORT_SHARE * len(paragraphs) and prose < 2
 
 
 # -- normalisation --------------------------------------------------------------------------------------
@@ -274,13 +175,13 @@ def _detect_headline(lines: list[str]) -> tuple[str | None, list[str]]:
 def _drop_repeated_headline(lines: list[str], title: str, warnings: list[str]) -> list[str]:
     """A page often repeats the headline as its first line: drop it from the body when it matches."""
     first = next((i for i, line in enumerate(lines) if line), None)
-    if first is not None and _fold(lines[first]) == _fold(title):
+    if first is not None and fold(lines[first]) == fold(title):
         warnings.append("removed the headline repeated as the article's first line")
         return lines[first + 1 :]
     return lines
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
     return " ".join(re.findall(r"\w+", text.casefold()))
 
 
@@ -336,7 +237,7 @@ def _drop_repeated_paragraphs(paragraphs: list[str], warnings: list[str]) -> lis
     kept: list[str] = []
     repeated = 0
     for paragraph in paragraphs:
-        key = _fold(paragraph)
+        key = fold(paragraph)
         if key in seen and len(key.split()) >= 4:
             repeated += 1
             continue
@@ -357,30 +258,3 @@ def _fix_spacing(paragraph: str, warnings: list[str]) -> str:
                         f"glued to a sentence end ({', '.join(footnotes[:3])})")
         paragraph = _GLUED_FOOTNOTE.sub("", paragraph)
     return paragraph
-
-
-# -- sentences ------------------------------------------------------------------------------------------
-# Segmenter: sentencex (Wikimedia, maintained, MIT, a Rust core, no dependencies). Compared on tricky news
-# text (abbreviations such as U.S./Dr./Gov./Sept., initials, 3.5%, $12.75, quotes, ellipses) and on 150
-# real article bodies: sentencex and pysbd got all 29 hand cases right (segtok 12/15, syntok 14/15, nupunkt
-# 13/15, blingfire 28/29), but pysbd splits a closing quote off as its own "sentence" ("...door." / "'"),
-# breaks "Will.i.am", misses glued sentences ("minute.Nearly"), and is ~200x slower (9 ms vs 0.04 ms per
-# article): too slow for batch users with millions of articles.
-_OPENING_QUOTE = re.compile(r"\s([\"\u201c\u2018'])$")
-
-
-def split_sentences(paragraph: str) -> list[str]:
-    """Sentences of one paragraph (never across paragraphs: a paragraph break always ends a sentence)."""
-    sentences = [s.strip() for s in sentencex.segment("en", paragraph) if s.strip()]
-    # sentencex sometimes leaves the opening quote of the next sentence at the end of this one
-    # ('he said. "' + 'We can...'): give it back to the sentence it opens.
-    for i in range(len(sentences) - 1):
-        match = _OPENING_QUOTE.search(sentences[i])
-        if match:
-            sentences[i] = sentences[i][: match.start()]
-            sentences[i + 1] = match.group(1) + sentences[i + 1]
-    return sentences
-
-
-def _has_words(sentence: str) -> bool:
-    return any(ch.isalnum() for ch in sentence)

@@ -1,9 +1,11 @@
-"""HTML to plain text for article cleaning: block boundaries become blank lines, page furniture is dropped.
+"""The last fallback of HTML extraction: every block of the page as text, page furniture dropped.
 
     text, title, dropped = html_to_text("<html><body><h1>Headline</h1><p>Body ...</p></body></html>")
 
-Uses beautifulsoup4 with the standard library's `html.parser` (no lxml needed; it copes with broken markup).
-The tree is walked iteratively, so deeply nested markup cannot hit Python's recursion limit.
+Used only when trafilatura finds no main text even in its recall mode (see extract.py). Block boundaries
+become blank lines. beautifulsoup4 with the standard library's `html.parser` copes with any broken markup;
+the tree is walked iteratively, so deeply nested markup cannot hit Python's recursion limit. A <form> that
+holds the article (ASP.NET pages wrap the whole page in one) is read, not dropped.
 """
 
 from __future__ import annotations
@@ -24,22 +26,7 @@ BLOCKS = frozenset(
     "h5 h6 hgroup hr html li main ol p pre section summary table tbody thead tfoot tr td th ul caption".split()
 )
 _NON_TEXT = (Comment, Declaration, Doctype, ProcessingInstruction)
-_TAG_PATTERN = re.compile(
-    r"<\s*(?:!doctype|html|head|body|p|div|br|span|a|article|section|h[1-6]|li|ul|ol|table|script|style|"
-    r"meta|title|img|strong|em|b|i)\b[^<>]*>",
-    re.IGNORECASE,
-)
 _SPACES = re.compile(r"[ \t\r\n\f\v]+")
-
-
-def looks_like_html(text: str) -> bool:
-    """True when the text holds real markup (two or more known tags), not a stray `<` in prose."""
-    count = 0
-    for _ in _TAG_PATTERN.finditer(text[:200_000]):
-        count += 1
-        if count >= 2:
-            return True
-    return False
 
 
 def html_to_text(markup: str) -> tuple[str, str | None, Counter[str]]:
@@ -79,7 +66,9 @@ def html_to_text(markup: str) -> tuple[str, str | None, Counter[str]]:
         if not isinstance(node, Tag):
             continue
         name = (node.name or "").lower()
-        if name in DROPPED or (name == "header" and _is_site_header(node)):
+        if (name in DROPPED and not (name == "form" and holds_article(node))) or (
+            name == "header" and _is_site_header(node)
+        ):
             if name != "head":
                 dropped[name] += 1
             continue
@@ -99,9 +88,6 @@ def _is_site_header(node: Tag) -> bool:
     return node.find("h1") is None and node.find_parent(["article", "main"]) is None
 
 
-def headline_from_page_title(page_title: str | None) -> str | None:
-    """A page <title> is often "Headline | Site name": keep the longest part as the headline."""
-    if not page_title:
-        return None
-    parts = [part.strip() for part in re.split(r"\s+[|\u2013\u2014]\s+", page_title) if part.strip()]
-    return max(parts, key=len) if parts else None
+def holds_article(form: Tag) -> bool:
+    """A form with paragraphs of prose in it is a page wrapper, not a search box or a login form."""
+    return any(len(p.get_text()) >= 150 for p in form.find_all("p", limit=50))
