@@ -112,7 +112,7 @@ def extract_page(markup: str, warnings: list[str]) -> Page:
 
     return Page(
         text=text,
-        title=title or _clean_title(getattr(document, "title", None), site),
+        title=title or _usable_or_none(_clean_title(getattr(document, "title", None), site)),
         date=_field(document, "date"),
         author=_field(document, "author"),
         site=site or _field(document, "sitename"),
@@ -252,6 +252,10 @@ def _parts(title: str) -> list[tuple[int, int]]:
         start = match.end()
     spans.append((start, len(title)))
     return [(a, b) for a, b in spans if title[a:b].strip()]
+
+
+def _usable_or_none(title: str | None) -> str | None:
+    return title if title and _usable(title) else None
 
 
 def _words(text: str) -> int:

@@ -76,7 +76,8 @@ def segment(paragraphs: tuple[str, ...] | list[str], title: str | None, warnings
     if left_out:
         total = sum(left_out.values())
         kinds = ", ".join(f"{count} {kind}" for kind, count in left_out.items())
-        warnings.append(f"left out {total} sentence{'s' if total != 1 else ''} that are not article text ({kinds})")
+        what = "sentence that is" if total == 1 else "sentences that are"
+        warnings.append(f"left out {total} {what} not article text ({kinds})")
     return kept
 
 

@@ -1,0 +1,160 @@
+"""Reading real-looking web pages (written for these tests in tests/pages/): main text, headline, metadata,
+language, non-article sentences, binary junk and listing pages."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from classifier.errors import InputError
+from classifier.reading import read_article
+from classifier.reading.extract import _clean_title
+from classifier.reading.sentences import not_article
+
+PAGES = Path(__file__).parent / "pages"
+
+
+def page(name: str) -> bytes:
+    return (PAGES / name).read_bytes()
+
+
+def test_article_inside_a_form_is_read():
+    article = read_article(page("article_in_form.html"))
+    assert article.title == "Ferry operator adds winter crossings"
+    assert article.sentences[0].startswith("The ferry operator serving the northern islands")
+    assert article.sentences[-1].endswith("keep the timetable next year.")
+    assert len(article.sentences) == 5
+    text = " ".join(article.sentences)
+    for chrome in ("Skip to main content", "Home", "Search"):
+        assert chrome not in text
+
+
+def test_page_without_h1_takes_its_title_without_the_site_name_and_its_metadata():
+    article = read_article(page("no_h1.html"))
+    assert article.title == "Council freezes parking charges for a year"
+    assert (article.date, article.author, article.site) == ("2024-03-05", "Mara Quill", "Harbour Gazette")
+    assert article.language == "en"
+    text = " ".join(article.sentences)
+    for gone in ("By Mara Quill", "Updated 9:30", "Photo:", "Read more", "Share this"):
+        assert gone not in text
+    assert article.sentences[0].startswith("Parking charges in the town centre")
+    assert len(article.sentences) == 5
+
+
+def test_non_english_page_is_identified_with_a_warning():
+    article = read_article(page("german_page.html"))
+    assert article.language == "de"
+    assert article.title == "Stadtrat beschließt neuen Fahrplan für die Fähre"
+    assert any("German (de), not English" in w for w in article.warnings)
+    assert not any("not English" in w for w in read_article(page("no_h1.html")).warnings)
+
+
+def test_listing_page_gets_a_warning_and_an_article_does_not():
+    assert any("listing or home page" in w for w in read_article(page("listing_page.html")).warnings)
+    for name in ("article_in_form.html", "no_h1.html", "german_page.html"):
+        assert not any("listing" in w for w in read_article(page(name)).warnings)
+
+
+def test_plain_text_list_of_headlines_is_a_listing():
+    lines = "\n".join(f"Story {i} about the harbour wall" for i in range(12))
+    assert any("listing" in w for w in read_article(lines).warnings)
+
+
+@pytest.mark.parametrize(
+    ("raw", "kind"),
+    [
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Type /Catalog >> endobj\nThe mayor resigned today.", "PDF"),
+        (b"\x89PNG\r\n\x1a\n" + bytes(range(256)), "PNG"),
+        (b"PK\x03\x04" + b"word/document.xml" * 20, "ZIP"),
+        ("%PDF-1.4 a PDF pasted as text", "PDF"),
+    ],
+)
+def test_binary_files_are_refused_by_kind(raw, kind):
+    with pytest.raises(InputError, match=kind):
+        read_article(raw)
+
+
+def test_random_bytes_are_not_text():
+    junk = random.Random(8).randbytes(20_000)
+    with pytest.raises(InputError, match="not text"):
+        read_article(junk)
+
+
+def test_a_few_bad_bytes_in_real_text_are_only_a_warning():
+    raw = ("The council met on Tuesday. " * 20).encode() + b"\xff\xfe" + b" Prices rose."
+    article = read_article(raw)
+    assert any("not valid UTF-8" in w for w in article.warnings)
+
+
+def test_given_title_always_wins_over_the_page():
+    article = read_article(page("no_h1.html"), title="My own headline")
+    assert article.title == "My own headline"
+
+
+def test_chrome_is_never_the_headline():
+    markup = ("<html><head><title>Home</title></head><body><a href='#c'>Skip to main content</a>"
+              "<p>The harbour wall was repaired over the summer by a team of twelve builders from the town.</p>"
+              "<p>It had been damaged in a storm two winters ago, when waves broke over the road.</p></body></html>")
+    article = read_article(markup)
+    assert article.title is None
+    assert all("Skip to" not in s for s in article.sentences)
+
+
+@pytest.mark.parametrize(
+    ("title", "site", "expected"),
+    [
+        ("Rates held at 5% | Money Daily", None, "Rates held at 5%"),
+        ("Money Daily - Rates held at 5% as inflation slows", "Money Daily", "Rates held at 5% as inflation slows"),
+        ("Rates held at 5% - Markets - Money Daily", None, "Rates held at 5%"),
+        ("Opinion | The harbour needs a new wall", None, "The harbour needs a new wall"),
+        ("Chapter 6 - Monitoring Distributed Systems", None, "Chapter 6 - Monitoring Distributed Systems"),
+        ("新电脑已可利用记忆自学 人工智能迈上新台阶_科技_腾讯网", None, "新电脑已可利用记忆自学 人工智能迈上新台阶"),
+        ("A headline with no site name", "Money Daily", "A headline with no site name"),
+    ],
+)
+def test_site_name_tails_are_cut_from_page_titles(title, site, expected):
+    assert _clean_title(title, site) == expected
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "WASHINGTON \u2014",
+        "LONDON, March 5 (Reuters) -",
+        "Reporting by Jane Doe; Editing by Li Wei",
+        "By Jane Doe",
+        "Photo: Getty Images",
+        "The mayor at the harbour on Monday (AP Photo/Tom Reed)",
+        "(Photo by Tom Reed/Getty Images)",
+        "Updated 9:30 AM GMT, March 5, 2024",
+        "5 hours ago",
+        "March 5, 2024",
+        "Read more",
+        "Share this article",
+    ],
+)
+def test_non_article_sentences(sentence):
+    assert not_article(sentence)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "By Tuesday, the floods had receded.",
+        "The photo was taken by a tourist on Monday.",
+        "Shares rose 3% - Reuters reported on Monday.",
+        "The vote is on March 5.",
+        "WASHINGTON \u2014 The Senate passed the bill on Friday.",
+        "The agency told Reuters it would act.",
+    ],
+)
+def test_article_sentences_are_kept(sentence):
+    assert not_article(sentence) is None
+
+
+def test_headline_repeated_as_a_sentence_is_left_out():
+    article = read_article("Harbour wall repaired\n\nHarbour wall repaired.\n\nThe wall was fixed in June.",
+                           title="Harbour wall repaired")
+    assert article.sentences == ("The wall was fixed in June.",)
