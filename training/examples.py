@@ -17,7 +17,7 @@ import torch
 from classifier.encoding import Window, collate_documents, collate_pairs, pack_windows, tokenize_sentences
 from classifier.stance_input import stance_window
 from classifier.errors import InputError
-from classifier.text import clean_article
+from classifier.reading import read_article
 
 _PARAGRAPH = re.compile(r"\n\s*\n|\n")
 
@@ -76,7 +76,7 @@ def body_sentences(body: str, claim: str) -> list[str]:
     """An FNC body read as inference reads an article (title given: no headline guessing); a body that is
     nothing but the headline again reads as no sentences, as the Analyzer would refuse it."""
     try:
-        return list(clean_article(body, title=claim).sentences)
+        return list(read_article(body, title=claim).sentences)
     except InputError:
         return []
 
