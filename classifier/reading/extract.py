@@ -163,9 +163,9 @@ def _links(tree) -> tuple[float, set[str]]:
     body = tree.find(".//body")
     if body is None:
         return 0.0, set()
-    for element in body.xpath(".//script|.//style|.//noscript"):
-        element.drop_tree()
-    total = len(_SPACES.sub("", body.text_content()))
+    # Not dropped from the tree: trafilatura reads JSON-LD metadata (author, date) from <script> elements.
+    code = sum(len(_SPACES.sub("", e.text_content())) for e in body.xpath(".//script|.//style|.//noscript"))
+    total = len(_SPACES.sub("", body.text_content())) - code
     texts = [a.text_content() for a in body.iter("a")]
     share = sum(len(_SPACES.sub("", t)) for t in texts) / total if total else 0.0
     return share, {fold(t) for t in texts if len(t) > 15}
