@@ -128,3 +128,15 @@ def test_api_include_text_and_languages(api):
     assert bad.status_code == 422 and bad.json()["error"] == "invalid_request"
     wrong_type = api.post("/api/v1/analyze", json={**english, "include_text": "yes"})
     assert wrong_type.status_code == 422
+
+
+def test_cli_analyze_reports_progress_on_stderr_for_long_articles(cli, tiny_checkpoint, tmp_path):
+    long = tmp_path / "long.txt"
+    long.write_text("Headline\n\n" + "".join(f"The council met for the {i}th time. " for i in range(2000)), "utf-8")
+    result = cli("analyze", long, "--tasks", "topic", "--json", "--model", tiny_checkpoint)
+    assert result.exit_code == 0, result.output
+    assert "loading the model" in result.stderr and "analyzing 2,000 sentences" in result.stderr
+    assert "loading the model" not in result.stdout  # stdout stays the JSON
+    json.loads(result.stdout)
+    short = cli("analyze", ENGLISH, "--tasks", "topic", "--model", tiny_checkpoint)
+    assert "loading the model" not in short.stderr
