@@ -87,7 +87,6 @@ def extract_page(markup: str, warnings: list[str]) -> Page:
     _unwrap_page_forms(tree)
     site = _meta(tree, "og:site_name", "application-name")
     title = choose_headline(tree, site)
-    link_share, link_texts = _links(tree)
 
     options = dict(include_comments=False, include_tables=True, favor_precision=True, deduplicate=False,
                    date_extraction_params={"extensive_search": False, "original_date": True})
@@ -101,15 +100,15 @@ def extract_page(markup: str, warnings: list[str]) -> Page:
             warnings.append("trafilatura found no main text in its normal mode: used its recall mode, "
                             "which may keep some page furniture")
     if blocks:
-        listing = link_share >= LISTING_LINK_SHARE and _mostly_items(blocks, link_texts)
         text = "\n\n".join(_LIST_ITEM.sub("", block) for block in blocks)
     else:
         text, _, dropped = html_to_text(lxml_html.tostring(tree, encoding="unicode"))
-        listing = link_share >= LISTING_LINK_SHARE and _mostly_items(text.split("\n\n"), link_texts)
+        blocks = text.split("\n\n")
         parts = ", ".join(f"{count} {name}" for name, count in sorted(dropped.items()))
         warnings.append("trafilatura found no main text: read every block of the page instead"
                         + (f" (left out {parts})" if parts else ""))
 
+    listing = _looks_like_listing(tree, blocks)  # trafilatura worked on a copy: `tree` is the whole page
     return Page(
         text=text,
         title=title or _usable_or_none(_clean_title(getattr(document, "title", None), site)),
@@ -171,14 +170,16 @@ def _links(tree) -> tuple[float, set[str]]:
     return share, {fold(t) for t in texts if len(t) > 15}
 
 
-def _mostly_items(blocks: list[str], link_texts: set[str]) -> bool:
-    """Mostly list items or whole link texts, and hardly any prose: headlines and teasers of many stories."""
+def _looks_like_listing(tree, blocks: list[str]) -> bool:
+    """Much of the page is links, and its main text is mostly list items or whole link texts with hardly
+    any prose: the headlines and teasers of many stories. (The cheap test on the blocks goes first.)"""
     blocks = [b for b in blocks if b.strip()]
-    if len(blocks) < LISTING_MIN_BLOCKS:
-        return False
-    items = [b for b in blocks if _LIST_ITEM.match(b) or fold(b) in link_texts]
     prose = sum(1 for b in blocks if len(b) >= PROSE_CHARS and not _LIST_ITEM.match(b))
-    return len(items) >= LISTING_ITEM_SHARE * len(blocks) and prose < 3
+    if len(blocks) < LISTING_MIN_BLOCKS or prose >= 3:
+        return False
+    share, link_texts = _links(tree)
+    items = [b for b in blocks if _LIST_ITEM.match(b) or fold(b) in link_texts]
+    return share >= LISTING_LINK_SHARE and len(items) >= LISTING_ITEM_SHARE * len(blocks)
 
 
 # -- headline -------------------------------------------------------------------------------------------
