@@ -191,7 +191,7 @@ def build_ui(analyzer: Any, *, work_dir: Path, limits: Limits = Limits()) -> gr.
             with gr.Row():
                 with gr.Column(scale=1):
                     title = gr.Textbox(label="Headline (optional)", elem_id="title",
-                                       placeholder="Leave empty to take the article's first line if it is one")
+                                       placeholder="Leave empty: the page's headline (HTML) or a short first line")
                     text = gr.Textbox(label="Article text (plain text or HTML)", lines=14, max_lines=30,
                                       elem_id="article-text", placeholder="Paste a news article here...")
                     upload = gr.File(label="...or upload a .txt / .html file", file_types=ARTICLE_FILE_TYPES,

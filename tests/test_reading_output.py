@@ -140,3 +140,13 @@ def test_cli_analyze_reports_progress_on_stderr_for_long_articles(cli, tiny_chec
     json.loads(result.stdout)
     short = cli("analyze", ENGLISH, "--tasks", "topic", "--model", tiny_checkpoint)
     assert "loading the model" not in short.stderr
+
+
+def test_page_view_shows_the_headline_and_language_found(tiny_analyzer):
+    from demo.render import render_analysis
+
+    status = render_analysis(tiny_analyzer.analyze(GERMAN.read_bytes()), 0.1).status
+    assert "headline: **Stadtrat beschließt neuen Fahrplan für die Fähre**" in status
+    assert "language: **de**" in status
+    untitled = render_analysis(tiny_analyzer.analyze("The bank raised rates. Markets fell."), 0.1).status
+    assert "no headline found" in untitled and "language" not in untitled  # too short to tell
