@@ -158,3 +158,20 @@ def test_headline_repeated_as_a_sentence_is_left_out():
     article = read_article("Harbour wall repaired\n\nHarbour wall repaired.\n\nThe wall was fixed in June.",
                            title="Harbour wall repaired")
     assert article.sentences == ("The wall was fixed in June.",)
+
+
+@pytest.mark.parametrize(
+    ("charset", "body", "language"),
+    [
+        ("gb2312", "市议会周二晚上通过了前往北部岛屿的渡轮新时刻表。从十二月起，每天将增加两班渡轮。岛上的商店和学校都表示欢迎。", "zh"),
+        ("shift_jis", "市議会は火曜日の夜、北部の島々へのフェリーの新しい時刻表を承認した。十二月から毎日二便が増える。", "ja"),
+        ("iso-8859-1", "Der Stadtrat hat am Dienstag einen neuen Fahrplan für die Fähre beschlossen. Ab Dezember gibt es "
+                       "jeden Tag zwei zusätzliche Überfahrten, und die Geschäfte auf den Inseln freuen sich.", "de"),
+    ],
+)
+def test_page_in_its_declared_encoding_is_decoded_with_it(charset, body, language):
+    markup = f'<html><head><meta charset="{charset}"><title>x</title></head><body><p>{body}</p></body></html>'
+    article = read_article(markup.encode(charset))
+    assert article.sentences and "".join(article.sentences).replace(" ", "") == body.replace(" ", "")
+    assert article.language == language
+    assert any("the encoding the page declares" in w or "cp1252" in w for w in article.warnings)

@@ -89,6 +89,15 @@ def decode_bytes(data: bytes, warnings: list[str]) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
+    declared = _declared_charset(data)
+    if declared:
+        try:
+            text = data.decode(declared)
+        except UnicodeDecodeError:
+            pass
+        else:
+            warnings.append(f"the text is not UTF-8: decoded it as {declared}, the encoding the page declares")
+            return text
     text, bad = _decode_utf8_counting(data)
     if not _has_multibyte_utf8(text):
         try:
@@ -102,6 +111,28 @@ def decode_bytes(data: bytes, warnings: list[str]) -> str:
         f"the text is not valid UTF-8: {bad} bad byte{'s' if bad != 1 else ''} replaced with \ufffd"
     )
     return text
+
+
+_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]{2,40})|<\?xml[^>]{0,100}encoding=["']([A-Za-z0-9_.:-]{2,40})""",
+                      re.IGNORECASE)
+# Browsers read pages labelled with these as Windows-1252 (WHATWG Encoding Standard): so do we.
+_AS_CP1252 = {"iso-8859-1", "iso8859-1", "latin-1", "latin1", "l1", "ascii", "us-ascii", "windows-1252", "cp1252"}
+
+
+def _declared_charset(data: bytes) -> str | None:
+    """The encoding an HTML/XML page declares in its first 4 KB, as a Python codec name (None: none/unknown)."""
+    match = _CHARSET.search(data[:4096])
+    if not match:
+        return None
+    name = (match.group(1) or match.group(2)).decode("ascii").lower()
+    if name in _AS_CP1252:
+        return "cp1252"
+    if name in ("gb2312", "gbk"):
+        name = "gb18030"  # a superset: pages labelled gb2312 use GBK characters
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None
 
 
 def _decode_utf8_counting(data: bytes) -> tuple[str, int]:
