@@ -133,6 +133,7 @@ def test_site_name_tails_are_cut_from_page_titles(title, site, expected):
         "March 5, 2024",
         "Read more",
         "Share this article",
+        "WHAT HAPPENS NEXT",
     ],
 )
 def test_non_article_sentences(sentence):
@@ -148,6 +149,8 @@ def test_non_article_sentences(sentence):
         "The vote is on March 5.",
         "WASHINGTON \u2014 The Senate passed the bill on Friday.",
         "The agency told Reuters it would act.",
+        "Das Thema wird seit Jahren diskutiert: Die elektronische Patientenakte (ePA)",
+        "US officials said the talks failed.",
     ],
 )
 def test_article_sentences_are_kept(sentence):

@@ -31,23 +31,23 @@ _DATE = (rf"(?:{_DAY},?\s+)?(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?(?:\s+\d{{4
          rf"|\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}/\d{{1,2}}/\d{{2,4}})")
 # Each must match a whole sentence: a real sentence that merely mentions a photo or a date is kept.
 _NOT_ARTICLE = {
-    "dateline": re.compile(
-        r"^[A-Z][A-Z .'\u2019-]{1,40}(?:,\s*[A-Z][\w .]{1,30})?(?:,?\s*" + _DATE + r")?\s*(?:\([\w .&/-]{2,30}\))?"
-        r"\s*[-\u2013\u2014:]*$"
+    "dateline": re.compile(  # "WASHINGTON -", "LONDON, March 5 (Reuters) -", "BAAR, SWITZERLAND:"
+        r"^[A-Z][A-Z .'\u2019-]{1,40}(?:,\s*[A-Z][\w .]{1,30})?(?:,?\s*" + _DATE + r")?\s*"
+        r"(?:\([\w .&/-]{2,30}\)\s*[-\u2013\u2014:]*|[-\u2013\u2014:]+)$"
     ),
+    "all-caps heading": re.compile(r"^(?=[^a-z]*$)[A-Z][A-Z0-9 .,&'\u2019/()-]{1,60}$"),
     "byline": re.compile(
         r"^(?i:(?:additional )?reporting|editing|writing|compiled|written|reported|text|words)\s+(?i:by)\s+[^.!?]{2,160}\.?$"
         r"|^By [A-Z][\w.'\u2019-]*(?: [A-Z][\w.'\u2019-]*){0,3}(?:(?:,| and| \|| -| \u2013| for) [^.!?]{0,60})?$"
         r"|^[^.!?]{2,60}\|\s*(?i:reuters|ap|afp|bloomberg|staff writer|correspondent)\s*$"
     ),
     "photo caption or credit": re.compile(
-        r"^\(?(?:photo|photograph|picture|image|illustration|video|graphic|file photo|main image|top image)s?"
-        r"(?:\s+credit)?\s*(?:by|:|\||-|\u2013|\u2014|/|\(|courtesy)\s*[^.!?]{0,160}$"
-        r"|^[^.!?]{0,200}(?:\(|/|:|\u2014|-|\u2013)\s*(?:getty images|ap photo|afp|reuters|epa|shutterstock|"
-        r"alamy|pa images|pa wire|bloomberg|ap images|corbis|istock(?:photo)?|unsplash|courtesy[^.!?]{0,60})"
+        r"^\(?(?i:photo|photograph|picture|image|illustration|video|graphic|file photo|main image|top image)s?"
+        r"(?i:\s+credit)?\s*(?i:by|:|\||-|\u2013|\u2014|/|\(|courtesy)\s*[^.!?]{0,160}$"
+        r"|^[^.!?]{0,200}(?:\(|/|:|\u2014|-|\u2013)\s*(?:(?i:getty images|reuters|shutterstock|alamy|bloomberg|corbis|"
+        r"istock(?:photo)?|unsplash|courtesy[^.!?]{0,60})|AFP|EPA|AP Photo|AP Images|PA Images|PA Wire)"
         r"[^.!?]{0,40}\)?$"
-        r"|^[^.!?]{0,200}\((?:photo|image|picture|credit)[^)]{0,100}\)$",
-        re.IGNORECASE,
+        r"|^[^.!?]{0,200}\((?i:photo|image|picture|credit)[^)]{0,100}\)$"
     ),
     "timestamp": re.compile(
         rf"^(?:(?:published|updated|last updated|posted|first published|modified|created)(?:\s+(?:on|at))?:?\s*)?"
