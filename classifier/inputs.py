@@ -229,7 +229,11 @@ def as_options(item: Mapping[str, Any], maximum_summary: int | None = None) -> O
     if not isinstance(include_text, bool):
         raise InputError(f"include_text must be true or false, got {_a(json_kind(include_text))}",
                          code="invalid_request")
-    return Options(tasks, k, include_text, check_languages(item.get("languages")))
+    languages = item.get("languages")
+    if languages is not None and not isinstance(languages, list):
+        raise InputError(f"languages must be a list of language codes such as [\"en\"], got "
+                         f"{_a(json_kind(languages))}", code="invalid_request")
+    return Options(tasks, k, include_text, check_languages(languages))
 
 
 def check_languages(languages: Iterable[str] | str | None) -> frozenset[str] | None:
@@ -243,10 +247,10 @@ def check_languages(languages: Iterable[str] | str | None) -> frozenset[str] | N
                          code="invalid_request")
     codes = []
     for code in languages:
-        if not isinstance(code, str) or not re.fullmatch(r"[A-Za-z]{2,3}", code.strip()):
+        if not isinstance(code, str) or not re.fullmatch(r"[A-Za-z]{2,3}", code):
             shown = scrub(repr(code))[:40]
             raise InputError(f"languages must be ISO 639-1 codes such as en or de, got {shown}", code="invalid_request")
-        codes.append(code.strip().lower())
+        codes.append(code.lower())
     if not codes:
         raise InputError("languages is empty; give one or more codes such as en (or leave it out for any)",
                          code="invalid_request")

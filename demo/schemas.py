@@ -74,9 +74,7 @@ def article_schema(limits: Limits) -> dict[str, Any]:
                              "description": "Add \"article\": headline, language, date/author/site when known, "
                                             "and the sentences that summary and evidence indices point into."},
             "languages": {
-                "anyOf": [{"type": "string", "pattern": r"^\s*[A-Za-z]{2,3}\s*(,\s*[A-Za-z]{2,3}\s*)*$"},
-                          {"type": "array", "items": {"type": "string", "pattern": r"^\s*[A-Za-z]{2,3}\s*$"},
-                           "minItems": 1},
+                "anyOf": [{"type": "array", "items": {"type": "string", "pattern": "^[A-Za-z]{2,3}$"}, "minItems": 1},
                           {"type": "null"}],
                 "description": "Only analyze the article if it is in one of these languages (ISO 639-1 codes, "
                                "e.g. [\"en\"]); otherwise it is refused (422 invalid_article). Default: any, "
