@@ -151,6 +151,7 @@ def test_non_article_sentences(sentence):
         "The agency told Reuters it would act.",
         "Das Thema wird seit Jahren diskutiert: Die elektronische Patientenakte (ePA)",
         "US officials said the talks failed.",
+        "POISON.",
     ],
 )
 def test_article_sentences_are_kept(sentence):

@@ -35,7 +35,8 @@ _NOT_ARTICLE = {
         r"^[A-Z][A-Z .'\u2019-]{1,40}(?:,\s*[A-Z][\w .]{1,30})?(?:,?\s*" + _DATE + r")?\s*"
         r"(?:\([\w .&/-]{2,30}\)\s*[-\u2013\u2014:]*|[-\u2013\u2014:]+)$"
     ),
-    "all-caps heading": re.compile(r"^(?=[^a-z]*$)[A-Z][A-Z0-9 .,&'\u2019/()-]{1,60}$"),
+    # A subheading ("WHAT HAPPENS NEXT"); an all-caps sentence that ends like one ("STOP.") is kept.
+    "all-caps heading": re.compile(r"^(?=[^a-z]*$)[A-Z][A-Z0-9 .,&'\u2019/()-]{0,59}[A-Z0-9)]$"),
     "byline": re.compile(
         r"^(?i:(?:additional )?reporting|editing|writing|compiled|written|reported|text|words)\s+(?i:by)\s+[^.!?]{2,160}\.?$"
         r"|^By [A-Z][\w.'\u2019-]*(?: [A-Z][\w.'\u2019-]*){0,3}(?:(?:,| and| \|| -| \u2013| for) [^.!?]{0,60})?$"
