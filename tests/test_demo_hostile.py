@@ -190,7 +190,7 @@ def test_deadline_then_sigterm_during_a_long_request(tiny_checkpoint, tmp_path):
             deadline = time.monotonic() + 60
             while session.get("/healthz").json()["queue"]["pending_articles"] < 2 and time.monotonic() < deadline:
                 time.sleep(0.05)
-        time.sleep(1.0)
+        time.sleep(0.3)
         started = time.monotonic()
         code = process.stop(timeout=30)
         took = time.monotonic() - started
@@ -199,7 +199,11 @@ def test_deadline_then_sigterm_during_a_long_request(tiny_checkpoint, tmp_path):
         assert code == 0, process.log()
         assert took < 15, took  # within uvicorn's grace period (10 s) and a little
         assert len(answers) == 2
-        for response in answers:  # the running one (stopped after its grace) and the queued one
+        # The queued one gets 503 at once; the running one either finishes within its grace (200: on an idle
+        # machine the tiny model can) or is stopped after it (503). Never a 500, never a dropped connection.
+        refused = [r for r in answers if r.status_code != 200]
+        assert refused, [r.status_code for r in answers]
+        for response in refused:
             assert_json_error(response, 503, "busy")
             assert int(response.headers["retry-after"]) >= 1
         assert "terminate called" not in process.log()
