@@ -117,7 +117,8 @@ def test_html_page_keeps_blocks_and_drops_page_furniture():
         '"Never seen it," said Dr. Ann Lee.',
         "Residents left by 5 p.m.",
     )
-    assert not any("trafilatura" in w for w in article.warnings)  # its normal mode found the text: no fallback
+    assert not any("recall mode" in w or "found no main text" in w for w in article.warnings)  # normal mode: no fallback
+    assert any(w.startswith("removed non-article HTML") for w in article.warnings)
     assert any("boilerplate" in w and "Dam breaks upstream" in w for w in article.warnings)
 
 

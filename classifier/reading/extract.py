@@ -101,6 +101,7 @@ def extract_page(markup: str, warnings: list[str]) -> Page:
                             "which may keep some page furniture")
     if blocks:
         text = "\n\n".join(_LIST_ITEM.sub("", block) for block in blocks)
+        _note_removed(tree, text, warnings)
     else:
         text, _, dropped = html_to_text(lxml_html.tostring(tree, encoding="unicode"))
         blocks = text.split("\n\n")
@@ -117,6 +118,15 @@ def extract_page(markup: str, warnings: list[str]) -> Page:
         site=site or _field(document, "sitename"),
         listing=listing,
     )
+
+
+def _note_removed(tree, kept: str, warnings: list[str]) -> None:
+    """Say how much of the page's visible text the main-text extraction left out (menus, footers, ...)."""
+    visible = " ".join(" ".join(tree.xpath("//body//text()[not(ancestor::script) and not(ancestor::style)]")).split())
+    kept_chars = len(" ".join(kept.split()))
+    if len(visible) > kept_chars:
+        warnings.append(f"removed non-article HTML: kept the main text trafilatura found ({kept_chars:,} of "
+                        f"{len(visible):,} characters of the page's visible text)")
 
 
 # -- parsing --------------------------------------------------------------------------------------------
