@@ -36,7 +36,7 @@ from .precision import PRECISIONS, compute_context, prepare_model, resolve_preci
 from .results import Analysis, ModelInfo, Sentence, Stance, Summary, Topic
 from .reading import read_article
 from .reading.language import language_name
-from .stance_input import related_order, stance_window
+from .stance_input import stance_window
 
 EVIDENCE_SENTENCES = 2
 DEFAULT_MODEL_DIR = Path(__file__).parent / "default_model"
@@ -350,11 +350,10 @@ class Analyzer:
             for local, weight in zip(window.token_sentence, weights):
                 if local >= 0:
                     mass[window.sentence_ids[local]] += weight * share
-        if self.config.stance_input == "related":
-            # The lead is always in the window; it is evidence only if it is about the claim (or nothing is).
-            about, _ = related_order(target, article.sentences)
-            if any(m > 0 and a > 0 for m, a in zip(mass, about)):
-                mass = [m if a > 0 else 0.0 for m, a in zip(mass, about)]
+        # A "related" window always holds the lead; it is evidence only if it is about the claim (or nothing is).
+        about = {w.sentence_ids[k]: r for w, _ in pairs if w.relevance for k, r in enumerate(w.relevance)}
+        if any(r > 0 and mass[i] > 0 for i, r in about.items()):
+            mass = [m if about.get(i, 0.0) > 0 else 0.0 for i, m in enumerate(mass)]
         evidence = [i for i in top_sentences(mass, EVIDENCE_SENTENCES) if mass[i] > 0]
         label, score = best(scores)
         return Stance(

@@ -26,6 +26,7 @@ class Window:
     token_sentence: list[int]
     sentence_ids: list[int]  # article-level index of each window-local sentence
     features: list[float] | None = None  # stance windows of a "related" checkpoint: classifier/stance_input.py
+    relevance: list[float] | None = None  # ...and how much of the claim each window-local sentence shares
 
 
 @dataclasses.dataclass

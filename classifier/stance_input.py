@@ -150,4 +150,5 @@ def stance_window(
     ids.append(sep_id)
     types.append(1 if chosen else 0)
     owner.append(-1)
-    return Window(ids, types, owner, sentence_ids, features=features), len(chosen)
+    relevance = [scores[i] for i in sentence_ids]
+    return Window(ids, types, owner, sentence_ids, features=features, relevance=relevance), len(chosen)
