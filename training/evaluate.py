@@ -278,7 +278,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--output", default=None, help="write the metrics as JSON here")
     parser.add_argument("--calibrate", action="store_true", help="store the fitted temperatures in the checkpoint")
     parser.add_argument("--fit-stance-decision", action="store_true",
-                        help="fit the stance decision layer on the honest dev split (macro-F1; training/stance_bias.py) "
+                        help="fit the stance decision layer on the honest dev split (macro-F1 + 2 x FNC score; training/stance_bias.py) "
                              "and store it in the checkpoint; the report shows its cross-fitted effect. Run before --calibrate.")
     args = parser.parse_args(argv)
 

@@ -1,5 +1,6 @@
 """The stance decision layer: a small linear map from the head's logits and the overlap features to the
-final stance logits, fitted on the honest dev split (claims and bodies unseen in training) for macro-F1.
+final stance logits, fitted on the honest dev split (claims and bodies unseen in training) for macro-F1 plus
+twice the FNC-1 score (OBJECTIVE_FNC_WEIGHT).
 
 Why: training sees a stream with `unrelated` downsampled and `disagree` repeated, so the arg-max of the head
 is not the decision that suits unseen claims; and on unseen claims the head leans on the claim's wording,
@@ -8,10 +9,14 @@ while the refuting/hedging counts of the sentences about the claim (classifier/s
 macro-F1 is kept:
 
 * offsets: the logits plus one offset per class (label-shift correction, searched on a grid);
-* stacked: multinomial logistic regression on [logits, features] (balanced classes), then offsets.
+* stacked: multinomial logistic regression on [logits, features], then offsets. Class weights are the
+  square root of the balanced weights: fully balanced weights buy `disagree` recall with so many false
+  `disagree`/`discuss` calls on `agree` and `unrelated` rows that the FNC-1 score drops.
 
 Cross-fitted = fitted on half of the dev claims and scored on the other half, both ways, pooled: what the
-layer is worth on claims it was not fitted on. The layer is stored in the checkpoint config as
+layer is worth on claims it was not fitted on. The halving is repeated CROSSFIT_REPEATS times with different
+claim splits and the figures averaged, because one halving of 300 claims moves macro-F1 by about a point.
+The settings (weights, C, objective) were chosen on these repeated cross-fitted figures; see the model card. The layer is stored in the checkpoint config as
 `stance_decision = {"weight": [K x (K + F)], "bias": [K]}` (classifier/model.py applies it).
 """
 
@@ -25,6 +30,9 @@ import numpy as np
 from . import metrics
 
 GRID = np.round(np.arange(-2.0, 2.01, 0.25), 2)
+OBJECTIVE_FNC_WEIGHT = 2.0  # the issue asks for both FNC-1 >= 0.85 and macro-F1 >= 0.65; FNC was the tight one
+REGULARISATION_C = 10.0
+CROSSFIT_REPEATS = 6
 
 
 def _score(z: np.ndarray, gold: np.ndarray, labels: Sequence[str]) -> dict:
@@ -36,8 +44,19 @@ def _score(z: np.ndarray, gold: np.ndarray, labels: Sequence[str]) -> dict:
 
 
 def _objective(z: np.ndarray, gold: np.ndarray, labels: Sequence[str]) -> float:
-    report = _score(z, gold, labels)
-    return report["macro_f1"] + 0.1 * report["fnc_score"]  # macro-F1 first, FNC score breaks ties
+    """macro-F1 + OBJECTIVE_FNC_WEIGHT x FNC-1 score, in numpy: the offset search calls it ~100 times a fit."""
+    predicted = z.argmax(1)
+    f1 = []
+    for k in range(len(labels)):
+        tp = np.sum((predicted == k) & (gold == k))
+        wrong = np.sum((predicted == k) != (gold == k))  # false positives + false negatives
+        f1.append(2 * tp / (2 * tp + wrong) if tp else 0.0)
+    unrelated = list(labels).index(metrics.FNC_UNRELATED)
+    related_gold, related_predicted = gold != unrelated, predicted != unrelated
+    points = (0.25 * (predicted == gold) + 0.5 * ((predicted == gold) & related_gold)
+              + 0.25 * (related_gold & related_predicted))
+    best = np.where(related_gold, 1.0, 0.25).sum()
+    return float(np.mean(f1)) + OBJECTIVE_FNC_WEIGHT * float(points.sum() / best)
 
 
 def fit_offsets(z: np.ndarray, gold: np.ndarray, labels: Sequence[str], rounds: int = 2) -> np.ndarray:
@@ -66,7 +85,9 @@ def fit_layer(logits: np.ndarray, features: np.ndarray, gold: np.ndarray, labels
     from sklearn.linear_model import LogisticRegression
 
     mean, scale = inputs.mean(0), inputs.std(0) + 1e-6
-    model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000)
+    counts = np.bincount(gold, minlength=k)
+    weights = {c: float(np.sqrt(counts.max() / counts[c])) for c in range(k) if counts[c]}
+    model = LogisticRegression(C=REGULARISATION_C, class_weight=weights, max_iter=3000)
     model.fit((inputs - mean) / scale, gold)
     coef = np.zeros((k, k + f))
     intercept = np.zeros(k)
@@ -78,20 +99,31 @@ def fit_layer(logits: np.ndarray, features: np.ndarray, gold: np.ndarray, labels
 
 
 def crossfit(logits: np.ndarray, features: np.ndarray, gold: np.ndarray, groups: Sequence,
-             labels: Sequence[str], kind: str) -> dict:
-    unique = sorted(set(groups), key=str)
-    random.Random(0).shuffle(unique)
-    half = {g: i % 2 for i, g in enumerate(unique)}
-    fold = np.array([half[g] for g in groups])
-    z = np.zeros_like(logits)
+             labels: Sequence[str], kind: str, repeats: int = CROSSFIT_REPEATS) -> dict:
+    """The first halving's full report, with accuracy, macro-F1, FNC score and per-class F1 replaced by
+    their means over `repeats` halvings (and `spread`: their standard deviations)."""
+    reports = []
     inputs = np.hstack([logits, features])
-    for fit, test in ((0, 1), (1, 0)):
-        if len(set(gold[fold == fit])) < 2 or not (fold == test).any():
-            z[fold == test] = logits[fold == test]
-            continue
-        weight, bias = fit_layer(logits[fold == fit], features[fold == fit], gold[fold == fit], labels, kind)
-        z[fold == test] = inputs[fold == test] @ weight.T + bias
-    return _score(z, gold, labels)
+    for seed in range(repeats):
+        unique = sorted(set(groups), key=str)
+        random.Random(seed).shuffle(unique)
+        half = {g: i % 2 for i, g in enumerate(unique)}
+        fold = np.array([half[g] for g in groups])
+        z = np.zeros_like(logits)
+        for fit, test in ((0, 1), (1, 0)):
+            if len(set(gold[fold == fit])) < 2 or not (fold == test).any():
+                z[fold == test] = logits[fold == test]
+                continue
+            weight, bias = fit_layer(logits[fold == fit], features[fold == fit], gold[fold == fit], labels, kind)
+            z[fold == test] = inputs[fold == test] @ weight.T + bias
+        reports.append(_score(z, gold, labels))
+    report = dict(reports[0])
+    for key in ("accuracy", "macro_f1", "fnc_score"):
+        report[key] = float(np.mean([r[key] for r in reports]))
+    report["f1"] = {label: float(np.mean([r["f1"][label] for r in reports])) for label in labels}
+    report["spread"] = {key: float(np.std([r[key] for r in reports])) for key in ("macro_f1", "fnc_score")}
+    report["repeats"] = repeats
+    return report
 
 
 def fit_decision(logits: np.ndarray, features: np.ndarray, gold: np.ndarray, groups: Sequence,
@@ -100,7 +132,8 @@ def fit_decision(logits: np.ndarray, features: np.ndarray, gold: np.ndarray, gro
     report: dict = {"none": _score(logits, gold, labels)}
     for kind in ("offsets", "stacked"):
         report[kind] = crossfit(logits, features, gold, groups, labels, kind)
-    chosen = max(("offsets", "stacked"), key=lambda kind: report[kind]["macro_f1"])
+    chosen = max(("offsets", "stacked"),
+                 key=lambda kind: report[kind]["macro_f1"] + OBJECTIVE_FNC_WEIGHT * report[kind]["fnc_score"])
     weight, bias = fit_layer(logits, features, gold, labels, chosen)
     report["chosen"] = chosen
     report["layer"] = {"kind": chosen, "weight": np.round(weight, 5).tolist(), "bias": np.round(bias, 5).tolist()}
