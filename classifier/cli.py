@@ -253,6 +253,9 @@ def _read_article(file: str | None) -> bytes:
 
 
 def _load_analyzer(model_path: str | None, *, batch_size: int, precision: str) -> Any:
+    from .reading.language import preload
+
+    preload()  # the language model loads in a thread (on a second core) while torch is imported
     from .analyzer import Analyzer  # deferred: torch takes seconds to import, --help should not
 
     return Analyzer.from_pretrained(model_path, batch_size=batch_size, precision=precision)
