@@ -11,7 +11,9 @@ For each variant (environment settings for the server process; "" = as configure
   2. 8 clients each POST the same article until 8 x `--requests` answers are in;
 while a thread samples the server's resident memory (VmRSS) every 0.2 s. Prints latency p50/p95 (seconds per
 request, client side, full analysis), articles/s, and RSS idle (after warm-up), peak and steady state (the
-median of the samples taken during the 8-client phase), and RSS after the load. Numbers only.
+median of the samples taken during the 8-client phase), and RSS after the load; then, after the server has
+stopped, the same article analyzed `--requests` times in this process (`Analyzer.prepare` + `analyze`, same
+model and precision): what the API adds is the difference. Numbers only.
 """
 
 from __future__ import annotations
@@ -92,6 +94,21 @@ def run_clients(url: str, article: dict, clients: int, total: int) -> tuple[list
     return latencies, total / (time.perf_counter() - started)
 
 
+def in_process(args, article: dict) -> list[float]:
+    """Seconds per `Analyzer.prepare` + `analyze` of the article in this process (no server, no HTTP)."""
+    from classifier import Analyzer
+
+    analyzer = Analyzer.from_pretrained(args.model, precision=args.precision)
+    for _ in range(3):
+        analyzer.analyze(analyzer.prepare(article))
+    seconds = []
+    for _ in range(args.requests):
+        started = time.perf_counter()
+        analyzer.analyze(analyzer.prepare(article))
+        seconds.append(time.perf_counter() - started)
+    return seconds
+
+
 def measure(variant: str, args, article: dict) -> None:
     import httpx
 
@@ -126,6 +143,10 @@ def measure(variant: str, args, article: dict) -> None:
         server.stop()
     name = variant or "default environment"
     print(f"[{name}] precision {args.precision}")
+    if args.in_process:
+        local = in_process(args, article)
+        print(f"  in process (Analyzer.prepare + analyze, no server): p50 {percentile(local, 0.5):.3f} s  "
+              f"p95 {percentile(local, 0.95):.3f} s")
     print(f"  1 client : p50 {percentile(single, 0.5):.3f} s  p95 {percentile(single, 0.95):.3f} s  "
           f"{single_rate:.2f} articles/s  ({len(single)} requests)")
     print(f"  {args.clients} clients: p50 {percentile(many, 0.5):.3f} s  p95 {percentile(many, 0.95):.3f} s  "
@@ -141,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=30, help="requests per client")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--nice", type=int, default=0, help="niceness of the server process")
+    parser.add_argument("--no-in-process", dest="in_process", action="store_false",
+                        help="skip timing the same article in this process (no server), after the server runs")
     parser.add_argument("--variant", action="append", default=None,
                         help='server environment, e.g. "MALLOC_ARENA_MAX=2" ("" = unchanged); repeatable')
     args = parser.parse_args(argv)

@@ -13,6 +13,7 @@ length, batched, under torch.inference_mode) -> postprocess (probabilities, summ
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -32,10 +33,10 @@ from .fast_tokenizer import load_fast_tokenizer
 from .inputs import ArticleInput, PreparedArticle, as_input, check_languages, check_tasks
 from .model import PresslensConfig, PresslensModel, apply_stance_decision, load_tokenizer
 from .postprocess import average, best, probabilities, select_summary_among, sigmoid, top_sentences
-from .precision import PRECISIONS, compute_context, prepare_model, resolve_precision
+from .precision import PRECISIONS, compute_context, load_dtypes, prepare_model, resolve_precision
 from .results import Analysis, ModelInfo, Sentence, Stance, Summary, Topic
 from .reading import read_article
-from .reading.language import language_name
+from .reading.language import language_name, preload as preload_language_model
 from .stance_input import stance_window
 
 EVIDENCE_SENTENCES = 2
@@ -68,8 +69,10 @@ class Analyzer:
                     "directory (`--model PATH`, or Analyzer.from_pretrained(PATH)) or train one with "
                     "`presslens-train`"
                 )
-        path = Path(path)
-        model = prepare_model(PresslensModel.from_pretrained(path), _resolve_precision(precision), copy_model=False)
+        preload_language_model()  # in a thread: it overlaps loading the encoder
+        path, resolved = Path(path), _resolve_precision(precision)
+        model = PresslensModel.from_pretrained(path, dtypes=functools.partial(load_dtypes, precision=resolved))
+        model = prepare_model(model, resolved, copy_model=False)
         tokenizer = load_fast_tokenizer(path) or load_tokenizer(path)  # tokenizers alone: no transformers import
         return cls(model, tokenizer, batch_size=batch_size, precision=precision)
 

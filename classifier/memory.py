@@ -1,34 +1,37 @@
-"""Keep a long-running process's resident memory close to what it actually uses (glibc malloc settings).
+"""Keep a long-running process's resident memory close to what it actually uses (glibc malloc).
 
-    from classifier.memory import return_freed_memory_promptly
-    return_freed_memory_promptly()        # once, at server start, before the worker threads exist
+    from classifier.memory import release_freed_memory
+    release_freed_memory()        # after each model call of a server: freed pages go back to the system
 
 Why: glibc keeps freed memory in its heaps for reuse. Each model batch allocates and frees ~100 MB of
 activations (more with several threads), so a server's RSS climbed from ~580 MB idle to ~740 MB under 8
-clients and stayed there, although live memory had not grown. With large blocks (>= 128 KiB: activations,
-tensors) served by mmap, they go back to the system when freed: ~600 MB under the same load
-(benchmarks/serve_latency.py, variants MALLOC_MMAP_THRESHOLD_=131072 and MALLOC_ARENA_MAX=1 +
-MALLOC_TRIM_THRESHOLD_=131072 both; docs/serve.md). A setting already given in the environment
-(MALLOC_MMAP_THRESHOLD_) wins. Elsewhere than glibc (macOS, musl) this does nothing.
+clients and stayed there, although live memory had not grown. `malloc_trim(0)` after a model call hands the
+free pages of every heap back (RSS returns to idle), while within the call freed activations are reused
+as usual. (Serving every block >= 128 KiB from mmap instead, as 0.3.0 did, returned memory just as well
+but made every layer's activations fresh pages: each analysis ~25-30 % slower; benchmarks/serve_latency.py.)
+Elsewhere than glibc (macOS, musl) this does nothing.
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import os
-
-M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter numbers (malloc.h)
-MMAP_THRESHOLD_BYTES = 128 * 1024
+import functools
 
 
-def return_freed_memory_promptly() -> bool:
-    """Serve large allocations from mmap, so that freeing them lowers RSS; True if glibc took the setting."""
-    if "MALLOC_MMAP_THRESHOLD_" in os.environ:
+def release_freed_memory() -> bool:
+    """Return the free pages of malloc's heaps to the system now; True if glibc did it (a few ms)."""
+    trim = _malloc_trim()
+    if trim is None:
         return False
+    trim(0)
+    return True
+
+
+@functools.cache
+def _malloc_trim():
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
+        return libc.malloc_trim
     except (OSError, AttributeError):
-        return False
-    return bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES))
+        return None

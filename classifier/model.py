@@ -244,8 +244,10 @@ class PresslensModel(nn.Module):
         )
 
     @classmethod
-    def from_pretrained(cls, directory: str | Path) -> "PresslensModel":
-        """Load a checkpoint directory; weights come back as float32 whatever they were saved as."""
+    def from_pretrained(cls, directory: str | Path, *, dtypes: Any = None) -> "PresslensModel":
+        """Load a checkpoint directory; weights come back as float32 whatever they were saved as, except
+        those that `dtypes(model, state)` (a dict: weight name -> torch dtype) names: each of those is
+        converted once, straight from the file to the dtype it will be used in (precision.load_dtypes)."""
         config = load_config(directory)
         weights_path = Path(directory) / WEIGHTS_FILE
         if not weights_path.is_file():
@@ -256,7 +258,8 @@ class PresslensModel(nn.Module):
             raise ModelLoadError(f"{weights_path}: not a readable safetensors file ({exc})") from exc
         with weight_init_skipped():  # no random init of weights about to be replaced (~0.3-0.7 s of a cold start)
             model = cls(config)
-        state = {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
+        chosen = dtypes(model, state) if dtypes is not None else {}
+        state = {k: v.to(chosen.get(k, torch.float32)) if v.is_floating_point() else v for k, v in state.items()}
         try:
             missing, unexpected = model.load_state_dict(state, strict=False, assign=True)
         except RuntimeError as exc:  # tensor shapes that disagree with config.json (e.g. label count)

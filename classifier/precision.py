@@ -59,6 +59,24 @@ def prepare_model(model: Any, precision: str, *, copy_model: bool = True) -> Any
     return quantized.eval()
 
 
+def load_dtypes(model: Any, state: dict[str, Any], precision: str) -> dict[str, Any]:
+    """The dtypes `_slim` would leave the checkpoint's weights in at `precision`, for loading them straight
+    into those (PresslensModel.from_pretrained(dtypes=...)): one conversion per weight instead of float32
+    first, and no check of the word embeddings when the file holds them in float16 already."""
+    import torch
+    from torch import nn
+
+    chosen = {}
+    words = "encoder.embeddings.word_embeddings.weight"
+    if words in state and state[words].dtype == torch.float16:
+        chosen[words] = torch.float16
+    if precision == "bf16":
+        for prefix, module in model.encoder.named_modules(prefix="encoder"):
+            if type(module) is nn.Linear:
+                chosen.update({f"{prefix}.{name}": torch.bfloat16 for name, _ in module.named_parameters()})
+    return chosen
+
+
 def _slim(model: Any, precision: str) -> None:
     """Smaller weights, same outputs (~45 MB less resident memory for MiniLM):
 

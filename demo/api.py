@@ -120,13 +120,15 @@ def build_router(analyzer: Any, batcher: MicroBatcher, limits: Limits) -> APIRou
         the presslens output contract.
         """
         started = time.monotonic()
-        body = await _read_body(request, limits.max_body_bytes)
-        # Parsing a few MB of JSON, cleaning and counting tokens take milliseconds of CPU: off the event loop.
-        items, single = await run_in_threadpool(_checked_items, body, limits)
-        request.state.articles = len(items)  # for the request log line
-        prepared, costs = await run_in_threadpool(_prepare_all, analyzer, counter, items, single, limits)
-        outcomes = await _analyze_through_queue(request, batcher, items, prepared, costs,
-                                                started + limits.deadline_seconds, limits, single)
+        with batcher.incoming():  # a model call about to start waits a few ms for this request to join it
+            body = await _read_body(request, limits.max_body_bytes)
+            # Parsing a few MB of JSON, cleaning and counting tokens take milliseconds of CPU: off the event loop.
+            items, single = await run_in_threadpool(_checked_items, body, limits)
+            request.state.articles = len(items)  # for the request log line
+            prepared, costs = await run_in_threadpool(_prepare_all, analyzer, counter, items, single, limits)
+            futures = _submit(batcher, items, prepared, costs, started + limits.deadline_seconds)
+        outcomes = await _analyze_through_queue(request, futures, items, started + limits.deadline_seconds,
+                                                limits, single)
         results = [outcome.to_dict(include_text=options.include_text) for outcome, (_, options) in zip(outcomes, items)]
         return SafeJSONResponse(results[0] if single else results)
 
@@ -249,10 +251,9 @@ def _prepare_all(analyzer: Any, counter: Any, items: list, single: bool,
     return prepared, costs
 
 
-async def _analyze_through_queue(request: Request, batcher: MicroBatcher, items: list, prepared: list,
-                                 costs: list[int], deadline: float, limits: Limits, single: bool) -> list:
-    """Submit the articles (one job per distinct options) and wait, watching the client and the deadline;
-    outcomes in input order."""
+def _submit(batcher: MicroBatcher, items: list, prepared: list, costs: list[int],
+            deadline: float) -> list[tuple[list[int], Any]]:
+    """Queue the articles, one job per distinct options: (article numbers, future) per job."""
     groups: dict[tuple, list[int]] = {}
     for number, (_, options) in enumerate(items):
         groups.setdefault(options.key, []).append(number)
@@ -268,6 +269,12 @@ async def _analyze_through_queue(request: Request, batcher: MicroBatcher, items:
     except BatcherClosedError as error:
         _cancel(futures)
         raise ApiError(503, "busy", str(error), headers={"Retry-After": "5"}) from None
+    return futures
+
+
+async def _analyze_through_queue(request: Request, futures: list[tuple[list[int], Any]], items: list,
+                                 deadline: float, limits: Limits, single: bool) -> list:
+    """Wait for the queued articles, watching the client and the deadline; outcomes in input order."""
     waiting = {asyncio.wrap_future(future): numbers for numbers, future in futures}
     outcomes: list[Any] = [None] * len(items)
     try:

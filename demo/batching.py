@@ -30,6 +30,7 @@ work is running when the interpreter exits.
 from __future__ import annotations
 
 import collections
+import contextlib
 import copy
 import dataclasses
 import itertools
@@ -42,6 +43,7 @@ from concurrent.futures import Future
 from typing import Any
 
 from classifier.errors import AnalysisError, PresslensError
+from classifier.memory import release_freed_memory
 
 log = logging.getLogger("presslens.demo.batching")
 
@@ -120,6 +122,7 @@ class MicroBatcher:
         self._running: list[list[_Job]] = []  # the jobs of the running call, and of a nested one
         self._progress_at: float | None = None  # last encoder pass (or call start) while working
         self._hook: Any = None
+        self._incoming = 0  # requests announced by incoming() and not submitted yet
         self._count_lock = threading.Lock()
         self._count_tokenizer: Any = None
         self._seconds_per_window = 0.2  # recent speed, for an honest Retry-After
@@ -224,6 +227,19 @@ class MicroBatcher:
             self._cond.notify_all()
         return future
 
+    @contextlib.contextmanager
+    def incoming(self) -> Iterator[None]:
+        """Around reading and cleaning a request before its submit(): the worker, about to start a call,
+        waits up to max_wait for announced requests to join it (and not at all when none is announced)."""
+        with self._cond:
+            self._incoming += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._incoming -= 1
+                self._cond.notify_all()
+
     def analyze(self, article: Any, *, tasks: Sequence[str] | None = None, summary_sentences: int = 3,
                 timeout: float | None = None) -> Any:
         """One article through the queue, waiting for it; raises the article's own PresslensError."""
@@ -254,12 +270,17 @@ class MicroBatcher:
                     self._cond.wait()
                 if not self._waiting and self._closed:
                     return
-                waiting = sum(len(job.articles) for job in self._waiting)
-            if self.max_wait and waiting < self.max_batch:
-                time.sleep(self.max_wait)  # a few ms for concurrent requests to join this call
+                # Requests that are being read and cleaned right now (incoming()) may join this call: wait
+                # for them, up to max_wait. With none on the way (a lone client) the call starts at once.
+                until = time.monotonic() + self.max_wait
+                while (self._incoming and not self._closed
+                       and sum(len(job.articles) for job in self._waiting) < self.max_batch
+                       and (left := until - time.monotonic()) > 0):
+                    self._cond.wait(left)
             unit = self._take(light_only=False)
             if unit:
                 self._run_unit(unit)
+                release_freed_memory()  # the call's activations leave the process (classifier/memory.py)
 
     def _take(self, *, light_only: bool) -> list[_Job]:
         """The next call's jobs: light jobs (same options, together at most unit_windows windows and
@@ -450,11 +471,13 @@ class QueuedAnalyzer:
         `max_windows`: the work budget (InputError too_much_work above it), as in the API."""
         from classifier.inputs import check_work
 
-        prepared = self.prepare(article)
-        cost = self.batcher.count_windows(prepared, tasks)
-        if max_windows is not None:
-            check_work(cost, limit=max_windows, articles=1, claims=len(prepared.targets))
-        future = self.batcher.submit([prepared], tasks=tasks, summary_sentences=summary_sentences, costs=[cost])
+        with self.batcher.incoming():
+            prepared = self.prepare(article)
+            cost = self.batcher.count_windows(prepared, tasks)
+            if max_windows is not None:
+                check_work(cost, limit=max_windows, articles=1, claims=len(prepared.targets))
+            future = self.batcher.submit([prepared], tasks=tasks, summary_sentences=summary_sentences,
+                                         costs=[cost])
         (outcome,) = future.result()
         if isinstance(outcome, BaseException):
             raise outcome

@@ -25,7 +25,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from classifier.memory import return_freed_memory_promptly
 from classifier.precision import PRECISIONS
 
 from .schemas import Limits
@@ -54,7 +53,6 @@ def serve(
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home from a news-analysis server
     _configure_logging()
     _check_port_free(host, port)
-    return_freed_memory_promptly()  # RSS under load ~600 MB instead of ~740 MB (classifier/memory.py)
 
     import uvicorn
 
@@ -161,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queue-articles", type=int, default=defaults.queue_articles,
                         help="articles queued or in analysis at once; more -> 503")
     parser.add_argument("--max-batch", type=int, default=32, help="articles per micro-batch")
-    parser.add_argument("--max-wait", type=float, default=0.01, help="seconds to wait to fill a micro-batch")
+    parser.add_argument("--max-wait", type=float, default=0.01, help="seconds a model call waits for requests being read to join it")
     args = parser.parse_args(argv)
     from classifier.errors import PresslensError
 

@@ -258,10 +258,19 @@ def test_one_log_line_per_request(server, client):
 
 # ------------------------------------------------------------------------ a full queue; SIGTERM stop
 def test_full_queue_is_503_with_retry_after_and_sigterm_stops_cleanly(tiny_checkpoint, tmp_path):
-    """Queue of one article; the worker waits 1 s to fill a batch, so a second request finds it full."""
-    args = _limit_args({"max_articles": 1}, queue=1) + ["--max-wait", "3.0"]
+    """Queue of one article. A request whose body has not arrived (a client that sent only its headers) is
+    on its way, so a model call about to start waits for it (up to --max-wait, 30 s here): the first
+    request stays queued, and a second one finds the queue full."""
+    import signal
+    import socket
+
+    args = _limit_args({"max_articles": 1}, queue=1) + ["--max-wait", "30"]
     process = ServerProcess(tiny_checkpoint, args=args, log_path=tmp_path / "server.log").start()
+    stalled = socket.create_connection(("127.0.0.1", process.port))
     try:
+        stalled.sendall(b"POST /api/v1/analyze HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+                        b"Content-Length: 1000\r\n\r\n")
+        time.sleep(0.5)  # its handler is reading the body now
         first: dict = {}
 
         def slow_request():
@@ -284,13 +293,16 @@ def test_full_queue_is_503_with_retry_after_and_sigterm_stops_cleanly(tiny_check
         assert body["message"]
         # SIGTERM while the first request waits in the queue: it is answered at once with 503 JSON and a
         # Retry-After (the server is going away), then the server exits 0.
-        code = process.stop()
+        process.process.send_signal(signal.SIGTERM)
         worker.join(30)
         assert_error(first["response"], 503, "busy", "shutting down")
         assert int(first["response"].headers["retry-after"]) >= 1
+        stalled.close()
+        code = process.stop()
         assert code == 0, process.log()
         assert "batch worker joined" in process.log()
     finally:
+        stalled.close()
         process.kill()
 
 

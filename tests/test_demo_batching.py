@@ -127,3 +127,23 @@ def test_queued_analyzer_looks_like_an_analyzer(batcher, tiny_analyzer):
     assert [r.id for r in results] == [f"id-{n}" for n in range(20)]
     with pytest.raises(InputError):
         list(queued.analyze_many([article(1), ArticleInput(" ")]))
+
+
+def test_a_call_waits_only_for_requests_on_their_way(tiny_analyzer):
+    """max_wait holds a call back only while a request is being read (incoming()): a lone request starts
+    at once, an announced one joins the call of the request queued before it."""
+    import time
+
+    batcher = MicroBatcher(tiny_analyzer, max_wait=30).start()
+    try:
+        assert batcher.submit([article(1)]).result(timeout=20)[0].id == "id-1"  # not held for 30 s
+        assert batcher.batches_run == 1
+        with batcher.incoming():
+            first = batcher.submit([article(2)])
+            time.sleep(0.3)
+            assert not first.done()  # held: a request is on its way
+            second = batcher.submit([article(3)])
+        assert first.result(timeout=20)[0].id == "id-2" and second.result(timeout=20)[0].id == "id-3"
+        assert batcher.batches_run == 2  # both in one call
+    finally:
+        batcher.close()

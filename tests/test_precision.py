@@ -95,6 +95,32 @@ def test_float16_embeddings_give_the_same_outputs(tmp_path, tiny_checkpoint):
     assert slim.analyze(ARTICLE).to_dict() == reference.analyze(ARTICLE).to_dict()
 
 
+@pytest.mark.parametrize("precision", ["fp32", "bf16", "int8"])
+def test_weights_load_straight_into_the_dtypes_slimming_would_leave(tmp_path, tiny_checkpoint, precision):
+    """Analyzer.from_pretrained converts each weight once (precision.load_dtypes); the result is exactly the
+    float32 load followed by in-place slimming, weight for weight, dtype for dtype."""
+    import shutil
+
+    from classifier.model import PresslensModel
+    from classifier.precision import prepare_model
+
+    half = tmp_path / "half"
+    shutil.copytree(tiny_checkpoint, half)
+    PresslensModel.from_pretrained(tiny_checkpoint).save_pretrained(half, dtype=torch.float16)  # as shipped
+    for checkpoint in (tiny_checkpoint, half):
+        two_steps = prepare_model(PresslensModel.from_pretrained(checkpoint), precision, copy_model=False)
+        one_step = Analyzer.from_pretrained(checkpoint, precision=precision).model
+        expected, loaded = two_steps.state_dict(), one_step.state_dict()
+        assert expected.keys() == loaded.keys()
+        tensors = [name for name, value in expected.items() if isinstance(value, torch.Tensor)]
+        assert len(tensors) > 20
+        for name in tensors:
+            assert loaded[name].dtype == expected[name].dtype, name
+            assert torch.equal(loaded[name], expected[name]), name
+        if precision == "bf16":
+            assert one_step.encoder.encoder.layer[0].attention.self.query.weight.dtype == torch.bfloat16
+
+
 def test_cli_takes_int8(tiny_checkpoint):
     import json
 

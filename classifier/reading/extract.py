@@ -18,10 +18,7 @@ import dataclasses
 import logging
 import re
 
-from lxml import html as lxml_html
-
 from .clean import fold, is_boilerplate
-from .tagwalk import html_to_text
 
 _TAG_PATTERN = re.compile(
     r"<\s*(?:!doctype|html|head|body|p|div|br|span|a|article|section|h[1-6]|li|ul|ol|table|script|style|"
@@ -77,7 +74,10 @@ def looks_like_html(text: str) -> bool:
 
 def extract_page(markup: str, warnings: list[str]) -> Page:
     """The main text and metadata of an HTML page; the fallbacks used are named in `warnings`."""
-    import trafilatura  # deferred: importing it takes ~0.3 s, plain-text users never need it
+    import trafilatura  # deferred, as lxml and bs4 (tagwalk): ~0.5 s of imports that plain text never needs
+    from lxml import html as lxml_html
+
+    from .tagwalk import html_to_text
 
     tree = _parse(markup)
     if tree is None:

@@ -5,11 +5,15 @@
 py3langid (a maintained fork of langid.py: 97 languages, a 4.5 MB model inside the wheel, numpy only,
 about 5 ms for an article's first 1,000 characters). The model was trained on English
 text only, so a non-English article gets a warning; callers can refuse it (`languages`).
+
+Loading py3langid's model takes ~0.5 s (it unpacks 68 MB of LZMA, outside the GIL), a quarter of a
+`presslens analyze` cold start: `preload()` starts it in a background thread, so that it overlaps importing
+torch and loading the encoder on a second core; `identify` then waits for it if it is not done yet.
 """
 
 from __future__ import annotations
 
-import functools
+import threading
 
 MODEL_LANGUAGE = "en"
 SAMPLE_CHARS = 1_000  # the first sentences decide: plenty for a confident call (~5 ms), cheap on huge articles
@@ -43,11 +47,31 @@ def _sample(sentences: list[str] | tuple[str, ...]) -> str:
     return " ".join(parts)[:SAMPLE_CHARS]
 
 
-@functools.cache
-def _identifier():
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier  # loads numpy and the model: on first use
+_lock = threading.Lock()
+_loaded = None
 
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+def preload() -> None:
+    """Load the language model in a background thread, unless it is loaded already (returns at once)."""
+    if _loaded is None:
+        threading.Thread(target=_preload, daemon=True, name="presslens-langid").start()
+
+
+def _preload() -> None:
+    try:
+        _identifier()
+    except Exception:  # noqa: BLE001 - the first identify() call loads it again and raises where it is seen
+        pass
+
+
+def _identifier():
+    global _loaded
+    with _lock:  # one load: a caller that comes while the thread loads waits for it
+        if _loaded is None:
+            from py3langid.langid import MODEL_FILE, LanguageIdentifier  # numpy and the model: on first use
+
+            _loaded = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+        return _loaded
 
 
 _NAMES = {
