@@ -115,11 +115,15 @@ def measure(variant: str, args, article: dict) -> None:
     from demo.process import ServerProcess
 
     saved = dict(os.environ)
-    for setting in filter(None, variant.split(",")):
-        key, _, value = setting.partition("=")
-        os.environ[key.strip()] = value.strip()
+    server_args = ["--precision", args.precision]
+    if variant.startswith("--"):  # server options, e.g. "--max-batch 4"
+        server_args += variant.split()
+    else:
+        for setting in filter(None, variant.split(",")):
+            key, _, value = setting.partition("=")
+            os.environ[key.strip()] = value.strip()
     try:
-        server = ServerProcess(args.model, args=["--precision", args.precision], nice=args.nice).start()
+        server = ServerProcess(args.model, args=server_args, nice=args.nice).start()
     finally:
         os.environ.clear()
         os.environ.update(saved)
@@ -165,7 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-in-process", dest="in_process", action="store_false",
                         help="skip timing the same article in this process (no server), after the server runs")
     parser.add_argument("--variant", action="append", default=None,
-                        help='server environment, e.g. "MALLOC_ARENA_MAX=2" ("" = unchanged); repeatable')
+                        help='server environment, e.g. "MALLOC_ARENA_MAX=2" ("" = unchanged), or server options '
+                             '(starting with --, e.g. "--max-batch 4"); repeatable')
     args = parser.parse_args(argv)
     article = one_article()
     print(f"article: {len(article['text'].split())} words, headline {article['title']!r}")

@@ -30,6 +30,12 @@ from classifier.precision import PRECISIONS
 from .schemas import Limits
 
 GRACEFUL_SECONDS = 10
+# Articles per model call. Small on purpose: on 2 cores a 512-token pass is compute-bound at a batch of one or
+# two already, so bigger calls add little throughput but activation memory (and waiting). Measured on the idle
+# machine, 8 clients (`benchmarks/serve_latency.py --variant="--max-batch 2" --variant="--max-batch 4"`, and
+# `--variant "" --variant="--max-batch 32"`; docs/serve.md): steady RSS 595 / 603-608 / 671 MiB and 10.8 /
+# 11.3-11.4 / 11.6 articles/s for 2 / 4 / 32. 2 keeps the server under 600 MiB for ~5 % of the throughput.
+DEFAULT_MAX_BATCH = 2
 STOP_RUNNING_SECONDS = 5  # of the grace period, for the analysis in progress; the rest answers and closes
 log = logging.getLogger("presslens.demo.server")
 
@@ -41,7 +47,7 @@ def serve(
     precision: str = "auto",
     *,
     limits: Limits | None = None,
-    max_batch: int = 32,
+    max_batch: int = DEFAULT_MAX_BATCH,
     max_wait: float = 0.01,
     stall_seconds: float = 60.0,
 ) -> None:
@@ -158,7 +164,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="/healthz says 'stalled' (503) when the worker made no progress for this long")
     parser.add_argument("--queue-articles", type=int, default=defaults.queue_articles,
                         help="articles queued or in analysis at once; more -> 503")
-    parser.add_argument("--max-batch", type=int, default=32, help="articles per micro-batch")
+    parser.add_argument("--max-batch", type=int, default=DEFAULT_MAX_BATCH,
+                        help="articles per model call")
     parser.add_argument("--max-wait", type=float, default=0.01, help="seconds a model call waits for requests being read to join it")
     args = parser.parse_args(argv)
     from classifier.errors import PresslensError
