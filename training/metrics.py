@@ -27,21 +27,15 @@ def classification_report(gold: Sequence[str], predicted: Sequence[str], labels:
     }
 
 
-def fnc_score(gold: Sequence[str], predicted: Sequence[str]) -> float:
-    """FNC-1 weighted score as a fraction of the best possible score on these rows."""
-
-    def points(g: str, p: str) -> float:
-        value = 0.0
-        if g == p:
-            value += 0.25
-            if g != FNC_UNRELATED:
-                value += 0.50
-        if g != FNC_UNRELATED and p != FNC_UNRELATED:
-            value += 0.25
-        return value
-
-    best = sum(points(g, g) for g in gold)
-    return sum(points(g, p) for g, p in zip(gold, predicted)) / best if best else 0.0
+def fnc_score(gold: Sequence, predicted: Sequence, unrelated=FNC_UNRELATED) -> float:
+    """FNC-1 weighted score as a fraction of the best possible score on these rows. Labels may be names or
+    class ids (then pass the id of `unrelated`); numpy throughout, since decision fitting calls it often."""
+    gold, predicted = np.asarray(gold), np.asarray(predicted)
+    if gold.size == 0:
+        return 0.0
+    same, related = gold == predicted, gold != unrelated
+    points = 0.25 * same + 0.50 * (same & related) + 0.25 * (related & (predicted != unrelated))
+    return float(points.sum() / np.where(related, 1.0, 0.25).sum())
 
 
 def expected_calibration_error(confidence: Sequence[float], correct: Sequence[bool], bins: int = 15) -> float:
