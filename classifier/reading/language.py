@@ -49,12 +49,18 @@ def _sample(sentences: list[str] | tuple[str, ...]) -> str:
 
 _lock = threading.Lock()
 _loaded = None
+_preloading: threading.Thread | None = None
+_start_lock = threading.Lock()  # not _lock: that one is held for the whole load, and preload must not wait
 
 
 def preload() -> None:
-    """Load the language model in a background thread, unless it is loaded already (returns at once)."""
-    if _loaded is None:
-        threading.Thread(target=_preload, daemon=True, name="presslens-langid").start()
+    """Load the language model in a background thread, unless it is loaded or loading already (returns at
+    once; the CLI calls it before importing torch, Analyzer.from_pretrained again)."""
+    global _preloading
+    with _start_lock:
+        if _loaded is None and _preloading is None:
+            _preloading = threading.Thread(target=_preload, daemon=True, name="presslens-langid")
+            _preloading.start()
 
 
 def _preload() -> None:
