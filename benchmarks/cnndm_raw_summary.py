@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{'- ' + base:<16}" + "".join(f"{scores['presslens'][m] - scores[base][m]:>+9.2f}"
                                               for m in ("rouge1", "rouge2", "rougeL")))
     same = sum(1 for m, b in zip(model, lead) if m == b)
-    same_naive = sum(1 for b, n in zip(lead, naive) if b == n)
+    same_naive = sum(1 for b, n in zip(lead, naive) if "".join(b.split()) == "".join(n.split()))
     print(f"summary = Lead-{k} on {same} of {len(rows)} articles; "
           f"Lead-{k} = naive Lead-{k} on {same_naive} of {len(rows)}")
     if args.dump:
