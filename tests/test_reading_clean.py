@@ -94,6 +94,28 @@ def test_opening_quote_stays_with_its_sentence():
     assert sentences == ["\u201cWe tried,\u201d the spokesman said.", '"We will try again."']
 
 
+@pytest.mark.parametrize(
+    "text, first",
+    [  # CNN's glued agency dateline, as CNN pages and the CNN/DailyMail data set carry it
+        ("(CNN)U.S. Secretary of State John Kerry said Saturday that talks would go on. Iran faces a deadline.",
+         "(CNN) U.S. Secretary of State John Kerry said Saturday that talks would go on."),
+        ("Los Angeles (CNN)Gov. Jerry Brown ordered water cuts on Wednesday. The state is in its fourth dry year.",
+         "Los Angeles (CNN) Gov. Jerry Brown ordered water cuts on Wednesday."),
+        ('(CNN)"We are not done," the senator said on Monday. The vote is on Friday.',
+         '(CNN) "We are not done," the senator said on Monday.'),
+    ],
+)
+def test_glued_dateline_does_not_break_the_first_sentence(text, first):
+    article = clean_article(text)
+    assert article.sentences[0] == first
+    assert len(article.sentences) == 2
+
+
+def test_parenthesis_before_a_lower_case_word_is_left_alone():
+    article = clean_article("Shares of Apple (AAPL) rose 3% on Monday. The f(x) curve was flat.")
+    assert article.sentences == ("Shares of Apple (AAPL) rose 3% on Monday.", "The f(x) curve was flat.")
+
+
 def test_paragraph_break_is_a_sentence_boundary():
     article = clean_article("Title of the story\n\nPrices rose sharply\n\nThe bank said nothing.")
     assert article.sentences == ("Prices rose sharply", "The bank said nothing.")

@@ -6,7 +6,7 @@
 Unicode and whitespace normalised; HTML entities in plain text decoded; the headline taken from `title`,
 else (plain text only) a short first line; boilerplate lines ("More news: ...", share/subscribe lines,
 bylines, bare URLs) removed; repeated paragraphs dropped; stray spacing repaired (`USA -backed` ->
-`USA-backed`). Everything removed is reported in `warnings`.
+`USA-backed`, `(CNN)The` -> `(CNN) The`). Everything removed is reported in `warnings`.
 """
 
 from __future__ import annotations
@@ -66,6 +66,9 @@ _MULTI_SPACE = re.compile(r" {2,}")
 _STRAY_HYPHEN = re.compile(r"(?<=\w) +-(?=[a-z])")
 _SPACE_BEFORE_PUNCT = re.compile(r"(?<=\w) +([,;:!?%])(?=\s|$)|(?<=[a-z]) +(\.)(?=\s|$)")
 _SPACE_IN_BRACKETS = re.compile(r"([(\[]) +| +([)\]])")
+# An agency dateline glued to the first word ("(CNN)The", "(CNN)U.S. officials", "(WIRED)Screens", as CNN pages
+# and the CNN/DailyMail data have it): the segmenter then reads "(CNN)U." or "(CNN)Gov." as a sentence.
+_GLUED_DATELINE = re.compile(r"(\([A-Z][\w.&\u2019'-]{0,24}\))(?=[A-Z\"\u201c\u2018])")
 # A reference/footnote number glued after a sentence's last word ("in Khusham.2"), at a paragraph end or
 # before the next sentence; a lower-case letter before the dot keeps "U.S.2" or "3.5" out of it.
 _GLUED_FOOTNOTE = re.compile(r"(?<=[a-z]{2}[.!?])(\d{1,3})(?=$|\s+[A-Z\"\u201c])", re.MULTILINE)
@@ -252,6 +255,7 @@ def _fix_spacing(paragraph: str, warnings: list[str]) -> str:
     paragraph = _STRAY_HYPHEN.sub("-", paragraph)
     paragraph = _SPACE_BEFORE_PUNCT.sub(lambda m: m.group(1) or m.group(2), paragraph)
     paragraph = _SPACE_IN_BRACKETS.sub(lambda m: m.group(1) or m.group(2), paragraph)
+    paragraph = _GLUED_DATELINE.sub(r"\1 ", paragraph)
     footnotes = _GLUED_FOOTNOTE.findall(paragraph)
     if footnotes:
         warnings.append(f"removed {len(footnotes)} footnote number{'s' if len(footnotes) != 1 else ''} "
