@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     from rouge_score import rouge_scorer
 
     from classifier import Analyzer
-    from training.metrics import rouge
+    from training.metrics import margin_interval, rouge, rouge_per_article
 
     rows = read_rows(args.data)
     if not rows:
@@ -153,6 +153,9 @@ def main(argv: list[str] | None = None) -> int:
     for base in (f"lead-{k}", f"naive lead-{k}"):
         print(f"{'- ' + base:<16}" + "".join(f"{scores['presslens'][m] - scores[base][m]:>+9.2f}"
                                               for m in ("rouge1", "rouge2", "rougeL")))
+    ours, theirs = rouge_per_article(model, references), rouge_per_article(lead, references)
+    low, high = margin_interval([100 * r["rouge1"] for r in ours], [100 * r["rouge1"] for r in theirs])
+    print(f"ROUGE-1 difference to Lead-{k}, bootstrap 95% interval over articles: {low:+.2f} to {high:+.2f}")
     same = sum(1 for m, b in zip(model, lead) if m == b)
     same_naive = sum(1 for b, n in zip(lead, naive) if "".join(b.split()) == "".join(n.split()))
     print(f"summary = Lead-{k} on {same} of {len(rows)} articles; "

@@ -55,6 +55,19 @@ def test_rouge_identity_and_disjoint():
     assert metrics.rouge(["running"], ["runs"])["rouge1"] == 100.0
 
 
+def test_margin_interval_brackets_the_mean_difference_and_narrows_with_more_articles():
+    rng = np.random.default_rng(3)
+    baseline = rng.uniform(30, 50, 400)
+    system = baseline + 0.5 + rng.normal(0, 8, 400)
+    low, high = metrics.margin_interval(system, baseline)
+    assert low < float(np.mean(system - baseline)) < high
+    small_low, small_high = metrics.margin_interval(system[:100], baseline[:100])
+    assert small_high - small_low > high - low
+    assert metrics.margin_interval([2.0, 2.0], [1.0, 1.0]) == (1.0, 1.0)  # no spread, no interval
+    with pytest.raises(ValueError, match="no articles"):
+        metrics.margin_interval([], [])
+
+
 def test_ptb_sentences_and_detokenisation():
     article = 'he said : " we wo n\'t go . " then -lrb- cnn -rrb- it left . the u.s. agreed !'
     sentences = split_sentences(article)

@@ -105,14 +105,32 @@ def fit_temperature(logits: np.ndarray, targets: np.ndarray, binary: bool = Fals
 def rouge(predictions: Sequence[str], references: Sequence[str]) -> dict[str, float]:
     """Mean ROUGE-1/2/L F1 x 100 (rouge-score, Porter stemming; ROUGE-L is the summary-level Lsum, with
     sentences on separate lines as the CNN/DM literature reports it)."""
+    rows = rouge_per_article(predictions, references)
+    n = max(1, len(rows))
+    return {key: round(100 * sum(row[key] for row in rows) / n, 2) for key in ("rouge1", "rouge2", "rougeL")}
+
+
+def rouge_per_article(predictions: Sequence[str], references: Sequence[str]) -> list[dict[str, float]]:
+    """ROUGE-1/2/L F1 (0..1) of each prediction against its reference, as `rouge` averages them."""
     from rouge_score import rouge_scorer
 
     scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeLsum"], use_stemmer=True)
-    totals = {"rouge1": 0.0, "rouge2": 0.0, "rougeL": 0.0}
+    rows = []
     for prediction, reference in zip(predictions, references):
         scores = scorer.score(reference, prediction)
-        totals["rouge1"] += scores["rouge1"].fmeasure
-        totals["rouge2"] += scores["rouge2"].fmeasure
-        totals["rougeL"] += scores["rougeLsum"].fmeasure
-    n = max(1, len(predictions))
-    return {key: round(100 * value / n, 2) for key, value in totals.items()}
+        rows.append({"rouge1": scores["rouge1"].fmeasure, "rouge2": scores["rouge2"].fmeasure,
+                     "rougeL": scores["rougeLsum"].fmeasure})
+    return rows
+
+
+def margin_interval(system: Sequence[float], baseline: Sequence[float], level: float = 0.95,
+                    rounds: int = 2000, seed: int = 0) -> tuple[float, float]:
+    """Bootstrap interval (resampling articles, paired) of mean(system - baseline): how far a margin over a
+    baseline measured on these articles could move on another sample of the same size."""
+    differences = np.asarray(system, dtype=float) - np.asarray(baseline, dtype=float)
+    if not len(differences):
+        raise ValueError("no articles")
+    rng = np.random.default_rng(seed)
+    means = differences[rng.integers(0, len(differences), (rounds, len(differences)))].mean(axis=1)
+    tail = (1.0 - level) / 2
+    return float(np.quantile(means, tail)), float(np.quantile(means, 1.0 - tail))
