@@ -15,13 +15,13 @@ sample moves it by about +-0.9, so `--articles 0`, all 2,225, is the figure to c
 from __future__ import annotations
 
 import argparse
-import random
 import re
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from summary_report import add_sample_arguments, print_scores, seeded_sample  # noqa: E402  (benchmarks/)
 
 # The reference files run sentences together ("...$10.9bn.For the full-year..."); ROUGE-L (summary-level)
 # wants one sentence a line.
@@ -44,21 +44,15 @@ def bbc_pairs(folder: Path) -> list[tuple[str, str, str, str]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, required=True, help='the "BBC News Summary" folder')
-    parser.add_argument("--model", default=None, help="checkpoint directory (default: the shipped model)")
-    parser.add_argument("--articles", type=int, default=300, help="seeded sample size (0 = all)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--sentences", type=int, default=3)
-    parser.add_argument("--precision", default="auto")
+    add_sample_arguments(parser, articles=300)
     args = parser.parse_args(argv)
 
     from classifier import Analyzer
-    from training.metrics import margin_interval, rouge, rouge_per_article
 
     pairs = bbc_pairs(args.data)
     if not pairs:
         sys.exit(f"no articles with summaries under {args.data}")
-    if args.articles and args.articles < len(pairs):
-        pairs = random.Random(args.seed).sample(pairs, args.articles)
+    pairs = seeded_sample(pairs, args)
     analyzer = Analyzer.from_pretrained(args.model, precision=args.precision)
     started = time.time()
     model, lead, references = [], [], []
@@ -71,15 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     seconds = time.time() - started
     print(f"{len(pairs)} BBC articles, model {analyzer.config.name} {analyzer.config.version}, "
           f"{analyzer.precision}, {seconds:.0f} s")
-    scores = {"presslens": rouge(model, references), f"lead-{args.sentences}": rouge(lead, references)}
-    print(f"{'system':<12}{'ROUGE-1':>9}{'ROUGE-2':>9}{'ROUGE-L':>9}")
-    for name, row in scores.items():
-        print(f"{name:<12}" + "".join(f"{row[k]:>9.2f}" for k in ("rouge1", "rouge2", "rougeL")))
-    base = scores[f"lead-{args.sentences}"]
-    print(f"{'difference':<12}" + "".join(f"{scores['presslens'][k] - base[k]:>+9.2f}" for k in ("rouge1", "rouge2", "rougeL")))
-    ours, theirs = rouge_per_article(model, references), rouge_per_article(lead, references)
-    low, high = margin_interval([100 * r["rouge1"] for r in ours], [100 * r["rouge1"] for r in theirs])
-    print(f"ROUGE-1 difference, bootstrap 95% interval over articles: {low:+.2f} to {high:+.2f}")
+    lead_name = f"lead-{args.sentences}"
+    print_scores({"presslens": model, lead_name: lead}, references, baselines=[lead_name])
     same = sum(1 for m, b in zip(model, lead) if m == b)
     print(f"summary = Lead-{args.sentences} on {same} of {len(pairs)} articles")
     return 0

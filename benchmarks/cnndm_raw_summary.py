@@ -34,13 +34,13 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import random
 import re
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from summary_report import add_sample_arguments, print_scores, seeded_sample  # noqa: E402  (benchmarks/)
 
 # The naive baseline's splitter: end punctuation (and a closing quote/bracket), whitespace, then something
 # that can open a sentence. Deliberately plain: no abbreviation list, no cleaning.
@@ -109,11 +109,7 @@ def _row_scores(scorer, prediction: str, reference: str) -> dict[str, float]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, required=True, help="JSON Lines or CSV with article, highlights")
-    parser.add_argument("--model", default=None, help="checkpoint directory (default: the shipped model)")
-    parser.add_argument("--articles", type=int, default=250, help="seeded sample size (0 = all)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--sentences", type=int, default=3)
-    parser.add_argument("--precision", default="auto")
+    add_sample_arguments(parser, articles=250)
     parser.add_argument("--variant", choices=("raw", "lower", "tokenised"), default="raw",
                         help="raw: the text as published; lower: lower-cased first; tokenised: as the local "
                              "training files hold it, read as training/evaluate.py's running text")
@@ -123,13 +119,11 @@ def main(argv: list[str] | None = None) -> int:
     from rouge_score import rouge_scorer
 
     from classifier import Analyzer
-    from training.metrics import margin_interval, rouge, rouge_per_article
 
     rows = read_rows(args.data)
     if not rows:
         sys.exit(f"no rows with article and highlights in {args.data}")
-    if args.articles and args.articles < len(rows):
-        rows = random.Random(args.seed).sample(rows, args.articles)
+    rows = seeded_sample(rows, args)
     prepared = [variant_text(r["article"], args.variant) for r in rows]
     k = args.sentences
     analyzer = Analyzer.from_pretrained(args.model, precision=args.precision)
@@ -145,17 +139,8 @@ def main(argv: list[str] | None = None) -> int:
     seconds = time.time() - started
     print(f"{len(rows)} CNN/DM articles ({args.variant}), model {analyzer.config.name} {analyzer.config.version}, "
           f"{analyzer.precision}, {seconds:.0f} s")
-    scores = {"presslens": rouge(model, references), f"lead-{k}": rouge(lead, references),
-              f"naive lead-{k}": rouge(naive, references)}
-    print(f"{'system':<16}{'ROUGE-1':>9}{'ROUGE-2':>9}{'ROUGE-L':>9}")
-    for name, row in scores.items():
-        print(f"{name:<16}" + "".join(f"{row[m]:>9.2f}" for m in ("rouge1", "rouge2", "rougeL")))
-    for base in (f"lead-{k}", f"naive lead-{k}"):
-        print(f"{'- ' + base:<16}" + "".join(f"{scores['presslens'][m] - scores[base][m]:>+9.2f}"
-                                              for m in ("rouge1", "rouge2", "rougeL")))
-    ours, theirs = rouge_per_article(model, references), rouge_per_article(lead, references)
-    low, high = margin_interval([100 * r["rouge1"] for r in ours], [100 * r["rouge1"] for r in theirs])
-    print(f"ROUGE-1 difference to Lead-{k}, bootstrap 95% interval over articles: {low:+.2f} to {high:+.2f}")
+    print_scores({"presslens": model, f"lead-{k}": lead, f"naive lead-{k}": naive}, references,
+                 baselines=[f"lead-{k}", f"naive lead-{k}"])
     same = sum(1 for m, b in zip(model, lead) if m == b)
     same_naive = sum(1 for b, n in zip(lead, naive) if "".join(b.split()) == "".join(n.split()))
     print(f"summary = Lead-{k} on {same} of {len(rows)} articles; "
