@@ -100,10 +100,8 @@ def read_rows(path: Path) -> list[dict]:
     return out
 
 
-def _row_scores(scorer, prediction: str, reference: str) -> dict[str, float]:
-    scores = scorer.score(reference, prediction)
-    return {"rouge1": round(100 * scores["rouge1"].fmeasure, 2), "rouge2": round(100 * scores["rouge2"].fmeasure, 2),
-            "rougeL": round(100 * scores["rougeLsum"].fmeasure, 2)}
+def _percent(row: dict[str, float]) -> dict[str, float]:
+    return {metric: round(100 * value, 2) for metric, value in row.items()}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -115,8 +113,6 @@ def main(argv: list[str] | None = None) -> int:
                              "training files hold it, read as training/evaluate.py's running text")
     parser.add_argument("--dump", type=Path, default=None, help="write per-article rows (JSON Lines) here")
     args = parser.parse_args(argv)
-
-    from rouge_score import rouge_scorer
 
     from classifier import Analyzer
 
@@ -146,14 +142,16 @@ def main(argv: list[str] | None = None) -> int:
     print(f"summary = Lead-{k} on {same} of {len(rows)} articles; "
           f"Lead-{k} = naive Lead-{k} on {same_naive} of {len(rows)}")
     if args.dump:
-        scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeLsum"], use_stemmer=True)
+        from training.metrics import rouge_per_article
+
+        per_system = [rouge_per_article(predictions, references) for predictions in (model, lead, naive)]
         with args.dump.open("w", encoding="utf-8") as handle:
-            for row, (_, plain), analysis, m, b, n in zip(rows, prepared, analyses, model, lead, naive):
+            for row, (_, plain), analysis, ours, first, plain_first in zip(rows, prepared, analyses, *per_system):
                 handle.write(json.dumps({
                     "id": row["id"],
-                    "presslens": _row_scores(scorer, m, row["highlights"]),
-                    "lead": _row_scores(scorer, b, row["highlights"]),
-                    "naive": _row_scores(scorer, n, row["highlights"]),
+                    "presslens": _percent(ours),
+                    "lead": _percent(first),
+                    "naive": _percent(plain_first),
                     "chosen": [s.index for s in analysis.summary.sentences],
                     "sentences": len(analysis.sentences),
                     "first_sentences": list(analysis.sentences[: k + 2]),

@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from summary_report import print_scores  # noqa: E402  (benchmarks/)
 
 _OPENING, _CLOSING = {"\u2018", "\u201c", "``"}, {"''"}
 _PLAIN = {"'", '"', "`", "\u2019", "\u201d"}  # the source uses the right quote for opening too
@@ -93,11 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from classifier import Analyzer
-    from training.data import load_task
-    from training.metrics import rouge
+    from training.evaluate import summary_rows
 
-    valid = load_task("summary", "validation", args.data_dir)
-    rows = valid.shuffle(seed=0).select(range(min(args.articles, len(valid))))  # evaluate.py's rows
+    rows = summary_rows(args.data_dir, args.articles)
     texts = [running_text(row["article"], args.form) for row in rows]
     references = list(rows["highlights"])
     analyzer = Analyzer.from_pretrained(args.model)
@@ -109,12 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         sentences += len(analysis.sentences)
     print(f"{len(texts)} validation articles, running text '{args.form}', model {analyzer.config.version}, "
           f"{sentences / len(texts):.1f} sentences each, {time.time() - started:.0f} s")
-    scores = {"presslens": rouge(model, references), "lead-3": rouge(lead, references)}
-    print(f"{'system':<12}{'ROUGE-1':>9}{'ROUGE-2':>9}{'ROUGE-L':>9}")
-    for name, row in scores.items():
-        print(f"{name:<12}" + "".join(f"{row[m]:>9.2f}" for m in ("rouge1", "rouge2", "rougeL")))
-    print(f"{'difference':<12}" + "".join(f"{scores['presslens'][m] - scores['lead-3'][m]:>+9.2f}"
-                                          for m in ("rouge1", "rouge2", "rougeL")))
+    print_scores({"presslens": model, "lead-3": lead}, references, baselines=["lead-3"])
     return 0
 
 

@@ -152,10 +152,15 @@ def _score_stance(analyzer: Analyzer, train: list[dict], valid: list[dict], args
     return result
 
 
+def summary_rows(data_dir: str | None, articles: int):
+    """The seeded validation articles every summary figure is reported on (same rows for every system)."""
+    valid = load_task("summary", "validation", data_dir)
+    return valid.shuffle(seed=0).select(range(min(articles, len(valid))))
+
+
 def evaluate_summary(analyzer: Analyzer, args) -> dict:
     config = analyzer.config
-    valid = load_task("summary", "validation", args.data_dir)
-    rows = valid.shuffle(seed=0).select(range(min(args.summary_articles, len(valid))))
+    rows = summary_rows(args.data_dir, args.summary_articles)
     articles = [split_sentences(row["article"]) for row in rows]
     windows, owner = [], []
     for n, sentences in enumerate(articles):
