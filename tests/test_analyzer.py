@@ -334,6 +334,23 @@ def test_bf16_gives_close_results(tiny_checkpoint, analyzer):
     assert fast.sentences == exact.sentences
 
 
+@pytest.mark.parametrize("native", [True, False])
+def test_asking_for_bf16_where_the_cpu_emulates_it_warns(tiny_checkpoint, monkeypatch, native):
+    import warnings
+
+    import classifier.analyzer
+
+    # The CPU cannot be swapped in a test; an AVX2-only CPU answers False here.
+    monkeypatch.setattr(classifier.analyzer, "native_bf16", lambda: native)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert Analyzer.from_pretrained(tiny_checkpoint, precision="bf16").precision == "bf16"
+        Analyzer.from_pretrained(tiny_checkpoint, precision="fp32")
+    slow = [w for w in caught if "emulated" in str(w.message)]
+    assert bool(slow) is not native
+    assert all(w.category is RuntimeWarning for w in slow)
+
+
 def test_properties(analyzer):
     assert analyzer.model_info.name == "presslens-tiny-test"
     assert analyzer.config.max_length == 64
