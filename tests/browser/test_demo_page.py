@@ -29,6 +29,13 @@ def result_text(page, selector: str) -> str:
     return page.locator(selector).inner_text()
 
 
+def upload_batch_file(page, path) -> None:
+    """Give the Batch tab a file and wait until the page shows it. The upload goes through the server, which
+    on a loaded 2-core machine took over Playwright's default 30 s, so this waits as long as an analysis."""
+    page.locator("#batch-file input[type=file]").set_input_files(str(path))
+    page.locator("#batch-file").get_by_text(path.name).first.wait_for(timeout=60_000)
+
+
 def test_paste_an_article_and_see_every_result(page, screenshot_dir):
     page.locator("#article-text textarea").fill(ARTICLE)
     page.locator("#claims textarea").fill("Trains are running normally\nThe union will meet operators on Friday")
@@ -102,8 +109,7 @@ def test_batch_upload_progress_and_download(page, tmp_path, screenshot_dir):
     source.write_text("\n".join(json.dumps(r) for r in records) + "\n", encoding="utf-8")
 
     page.get_by_role("tab", name="Batch").click()
-    page.locator("#batch-file input[type=file]").set_input_files(str(source))
-    page.locator("#batch-file").get_by_text("articles.jsonl").first.wait_for()
+    upload_batch_file(page, source)
     page.locator("#run-batch").click()
     report = page.locator("#batch-report")
     page.wait_for_function(
@@ -126,8 +132,7 @@ def test_batch_with_a_bad_file_shows_a_readable_error(page, tmp_path):
     source = tmp_path / "articles.csv"
     source.write_text("headline,body\nA,B\n", encoding="utf-8")
     page.get_by_role("tab", name="Batch").click()
-    page.locator("#batch-file input[type=file]").set_input_files(str(source))
-    page.locator("#batch-file").get_by_text("articles.csv").first.wait_for()
+    upload_batch_file(page, source)
     page.locator("#run-batch").click()
     page.get_by_text("no column 'text'").first.wait_for(timeout=30_000)
     assert "Traceback" not in page.locator("body").inner_text()
