@@ -30,10 +30,11 @@ def result_text(page, selector: str) -> str:
 
 
 def upload_batch_file(page, path) -> None:
-    """Give the Batch tab a file and wait until the page shows it. The upload goes through the server, which
-    on a loaded 2-core machine took over Playwright's default 30 s, so this waits as long as an analysis."""
+    """Give the Batch tab a file and wait until the page lists it. The list shows the name as two pieces
+    (`articles` `.csv`), so the name as one text is only on screen while the upload is in flight; the
+    listed file carries the whole name as its accessible label."""
     page.locator("#batch-file input[type=file]").set_input_files(str(path))
-    page.locator("#batch-file").get_by_text(path.name).first.wait_for(timeout=60_000)
+    page.locator("#batch-file").get_by_label(path.name, exact=True).first.wait_for(timeout=60_000)
 
 
 def test_paste_an_article_and_see_every_result(page, screenshot_dir):
