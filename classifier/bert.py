@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import torch
@@ -79,12 +79,18 @@ class BertEncoder(nn.Module):
         input_ids: torch.Tensor,
         attention_mask: torch.Tensor | None = None,
         token_type_ids: torch.Tensor | None = None,
+        top_layers: Sequence[Callable] | None = None,
     ) -> EncoderOutput:
+        """`top_layers`: callables (hidden, mask) -> hidden run instead of the last len(top_layers) layers
+        (a task's own version of them: classifier/adapter.py)."""
         hidden = self.embeddings(input_ids, token_type_ids)
         mask = None
         if attention_mask is not None and not bool(attention_mask.all()):
             mask = attention_mask[:, None, None, :].bool()  # [B, 1, 1, T]: which keys each query may see
-        for layer in self.encoder.layer:
+        layers = list(self.encoder.layer)
+        if top_layers:
+            layers[len(layers) - len(top_layers):] = top_layers
+        for layer in layers:
             hidden = layer(hidden, mask)
         return EncoderOutput(hidden)
 

@@ -11,6 +11,7 @@ A checkpoint is a directory (design.md): `config.json` (this module's `Presslens
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
+from .adapter import StanceAdapter
 from .bert import BertEncoder, encoder_settings, weight_init_skipped
 from .errors import ModelLoadError
 
@@ -48,6 +50,9 @@ class PresslensConfig:
     # The decision layer fitted on dev (training/stance_bias.py): final stance logits = weight @ [logits,
     # features] + bias. Empty: the head's logits as they are.
     stance_decision: dict[str, Any] = dataclasses.field(default_factory=dict)
+    # Low-rank updates of the top encoder layers for the stance pass only (classifier/adapter.py):
+    # {"first_layer": 4, "rank": 16, "alpha": 32.0}. Empty: stance runs the shared encoder as it is.
+    stance_adapter: dict[str, Any] = dataclasses.field(default_factory=dict)
     temperatures: dict[str, float] = dataclasses.field(
         default_factory=lambda: {head: 1.0 for head in HEADS}
     )
@@ -74,6 +79,12 @@ class PresslensConfig:
             if (not isinstance(weight, list) or len(weight) != k or any(len(row) != width for row in weight)
                     or not isinstance(bias, list) or len(bias) != k):
                 raise ValueError(f"stance_decision needs weight [{k} x {width}] and bias [{k}]")
+        if self.stance_adapter:
+            layers = self.encoder.get("num_hidden_layers", 0)
+            first, rank = self.stance_adapter.get("first_layer"), self.stance_adapter.get("rank")
+            if not (isinstance(first, int) and 0 <= first < layers and isinstance(rank, int) and rank >= 1):
+                raise ValueError(f"stance_adapter needs first_layer in 0..{layers - 1} and rank >= 1, "
+                                 f"got {self.stance_adapter!r}")
         if not 0 <= self.summary_context_layers <= 6:
             raise ValueError(f"summary_context_layers must be between 0 and 6, got {self.summary_context_layers}")
 
@@ -142,6 +153,8 @@ class PresslensModel(nn.Module):
         # Stance pools the body with learned attention; the weights double as the evidence for the decision.
         self.stance_attention = nn.Linear(hidden, 1)
         self.stance_head = nn.Linear(2 * hidden + config.stance_features, len(config.stance_labels))
+        self.stance_adapter = _stance_adapter(encoder, config.stance_adapter) if config.stance_adapter else None
+        self.stance_layers: nn.ModuleList | None = None  # the adapter folded into layer copies (inference)
         # Where a sentence sits in the article matters for news summaries (the lead), across windows too.
         self.sentence_position = nn.Embedding(config.max_sentence_positions, hidden)
         nn.init.zeros_(self.sentence_position.weight)
@@ -213,7 +226,8 @@ class PresslensModel(nn.Module):
         summed per sentence they say which sentences drove the decision.
         """
         hidden = self.encoder(
-            input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids,
+            top_layers=self._stance_top_layers(),
         ).last_hidden_state
         body = (token_type_ids == 1) & (attention_mask == 1)
         scores = self.stance_attention(hidden).squeeze(-1).float()
@@ -227,9 +241,40 @@ class PresslensModel(nn.Module):
             pooled = torch.cat([pooled, features.to(pooled.dtype)], dim=-1)
         return self.stance_head(pooled), weights
 
+    def _stance_top_layers(self) -> list | None:
+        """What runs in place of the encoder's top layers in the stance pass: the folded copies, or each
+        adapted layer called with its merged weights (differentiable in the adapter); None: the encoder's."""
+        if self.stance_layers is not None:
+            return list(self.stance_layers)
+        if self.stance_adapter is None:
+            return None
+        layers = self.encoder.encoder.layer
+        return [
+            functools.partial(_call_with, layers[i], self.stance_adapter.merged_weights(i, layers[i]))
+            for i in range(self.stance_adapter.first_layer, len(layers))
+        ]
+
+    def add_stance_adapter(self, first_layer: int, rank: int, alpha: float) -> None:
+        """A fresh adapter (changing nothing yet) on layers first_layer.. for the stance pass; recorded in
+        the config so that the checkpoint rebuilds it."""
+        settings = {"first_layer": first_layer, "rank": rank, "alpha": alpha}
+        self.config = dataclasses.replace(self.config, stance_adapter=settings)  # validated there
+        self.stance_adapter = _stance_adapter(encoder_settings(self.config.encoder), settings)
+
+    def fold_stance_adapter(self) -> None:
+        """Replace the adapter by copies of the top layers with its updates folded in: the same outputs
+        without merging weights on every call, and plain layers that precision.py can convert or quantise.
+        A folded model is for inference only (it cannot be saved as a checkpoint)."""
+        if self.stance_adapter is None:
+            return
+        self.stance_layers = self.stance_adapter.merged_layers(self.encoder.encoder.layer)
+        self.stance_adapter = None
+
     # -- checkpoints ----------------------------------------------------------------------------------
     def save_pretrained(self, directory: str | Path, dtype: torch.dtype | None = None) -> None:
         """Write config.json and model.safetensors (optionally cast, e.g. to float16 for shipping)."""
+        if self.stance_layers is not None:
+            raise ValueError("this model's stance adapter was folded for inference; save the unfolded model")
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         state = {
@@ -280,6 +325,17 @@ def apply_stance_decision(config: PresslensConfig, logits: list[float], features
         return list(logits)
     inputs = list(logits) + list(features or [])
     return [sum(w * x for w, x in zip(row, inputs)) + b for row, b in zip(decision["weight"], decision["bias"])]
+
+
+def _stance_adapter(encoder: dict[str, Any], settings: dict[str, Any]) -> StanceAdapter:
+    return StanceAdapter(
+        encoder["num_hidden_layers"], settings["first_layer"], encoder["hidden_size"], encoder["intermediate_size"],
+        settings["rank"], settings.get("alpha"),
+    )
+
+
+def _call_with(layer: nn.Module, weights: dict[str, torch.Tensor], hidden: torch.Tensor, mask) -> torch.Tensor:
+    return torch.func.functional_call(layer, weights, (hidden, mask))
 
 
 def _sentence_context(hidden: int, config: PresslensConfig, dropout: float) -> nn.TransformerEncoder:

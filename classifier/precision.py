@@ -54,15 +54,36 @@ def prepare_model(model: Any, precision: str, *, copy_model: bool = True) -> Any
     from torch import nn
 
     if not copy_model:
+        _fold_adapter(model)
         _slim(model, precision)
     if precision != "int8" or is_quantized(model):
         return model
     with warnings_silenced():  # torch.ao.quantization announces its move to torchao on every call
         quantized = copy.deepcopy(model) if copy_model else model
-        quantized.encoder = torch.ao.quantization.quantize_dynamic(
-            quantized.encoder, {nn.Linear}, dtype=torch.qint8, inplace=True
-        )
+        _fold_adapter(quantized)  # quantised layers have no float weights left to merge an update into
+        for name in _ENCODER_PARTS:
+            if getattr(quantized, name, None) is not None:
+                setattr(quantized, name, torch.ao.quantization.quantize_dynamic(
+                    getattr(quantized, name), {nn.Linear}, dtype=torch.qint8, inplace=True
+                ))
     return quantized.eval()
+
+
+# The model's encoder, and the stance pass's own copies of its top layers (a folded stance adapter).
+_ENCODER_PARTS = ("encoder", "stance_layers")
+
+
+def _encoder_modules(model: Any) -> Iterator[Any]:
+    for name in _ENCODER_PARTS:
+        part = getattr(model, name, None)
+        if part is not None:
+            yield from part.modules()
+
+
+def _fold_adapter(model: Any) -> None:
+    fold = getattr(model, "fold_stance_adapter", None)
+    if fold is not None:
+        fold()
 
 
 def load_dtypes(model: Any, state: dict[str, Any], precision: str) -> dict[str, Any]:
@@ -100,13 +121,13 @@ def _slim(model: Any, precision: str) -> None:
     if weight.dtype == torch.float32 and torch.equal(weight.detach().half().float(), weight.detach()):
         embedding.half()
     if precision == "bf16":
-        for module in model.encoder.modules():
+        for module in _encoder_modules(model):
             if type(module) is nn.Linear:
                 module.to(torch.bfloat16)
 
 
 def is_quantized(model: Any) -> bool:
-    return any(type(module).__module__.startswith("torch.ao.nn.quantized") for module in model.encoder.modules())
+    return any(type(module).__module__.startswith("torch.ao.nn.quantized") for module in _encoder_modules(model))
 
 
 @contextlib.contextmanager

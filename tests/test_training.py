@@ -160,6 +160,28 @@ def test_a_second_stage_trains_one_head_from_a_checkpoint(tiny_world):
         TrainConfig(tasks="topic,sentiment")
 
 
+def test_stance_adapter_stage_trains_only_the_stance_pass_and_resumes(tiny_world):
+    root, data, base = tiny_world
+    first = train(_config(root, data, base, "adapter-base"))
+    adapter = dict(init_from=str(first), tasks="stance", stance_adapter_layers=1, stance_adapter_rank=4)
+    straight = train(_config(root, data, base, "adapter-straight", **adapter))
+    before, after = PresslensModel.from_pretrained(first), PresslensModel.from_pretrained(straight)
+    assert after.config.stance_adapter == {"first_layer": 1, "rank": 4, "alpha": 8.0}
+    shared = {k: v for k, v in before.state_dict().items() if not k.startswith("stance_")}
+    for name, value in shared.items():  # topic, summary and the shared encoder: bit for bit
+        assert torch.equal(value, after.state_dict()[name]), name
+    assert any(w.abs().sum() > 0 for w in after.stance_adapter.up.values())
+    assert not torch.equal(before.stance_head.weight, after.stance_head.weight)
+    train(_config(root, data, base, "adapter-resumed", stop_after_steps=2, **adapter))
+    resumed = PresslensModel.from_pretrained(train(_config(root, data, base, "adapter-resumed", **adapter)))
+    for name, value in after.state_dict().items():
+        torch.testing.assert_close(value, resumed.state_dict()[name], msg=f"{name} differs after resume")
+    analyzer = Analyzer.from_pretrained(straight, precision="fp32")  # inference folds the adapter
+    assert analyzer.analyze(BODY, title="Bridge to close in May").stances[0].label in after.config.stance_labels
+    with pytest.raises(ValueError, match="later stage"):
+        TrainConfig(stance_adapter_layers=2)
+
+
 # -- the summary stage: frozen encoder, cached sentence vectors, summary layers refit ----------------------
 def _summary_stage(root: Path, data: Path, init_from: Path, name: str, **overrides):
     from training.summary_stage import SummaryStageConfig

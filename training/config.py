@@ -52,6 +52,8 @@ class TrainConfig:
     stance_disagree_repeat: int = dataclasses.field(default=3, metadata={"help": "each 'disagree' pair (2%% of the data) is seen this many times per pass"})
     stance_batch_size: int = 16
     stance_max_length: int = 192
+    stance_adapter_layers: int = dataclasses.field(default=0, metadata={"help": "stage 3 (with --init-from and --tasks stance): train low-rank updates of the top N encoder layers that only the stance pass uses, the shared encoder frozen (classifier/adapter.py); 0 = train the encoder itself"})
+    stance_adapter_rank: int = dataclasses.field(default=16, metadata={"help": "rank of the stance adapter's updates"})
     summary_examples: int = dataclasses.field(default=3000, metadata={"help": "articles seen in training"})
     summary_batch_size: int = 8
     summary_max_length: int = 320
@@ -96,6 +98,10 @@ class TrainConfig:
         for name in ("topic_max_length", "stance_max_length", "summary_max_length"):
             if not 32 <= getattr(self, name) <= 512:
                 raise ValueError(f"{name} must be between 32 and 512 (the encoder has 512 positions)")
+        if self.stance_adapter_layers < 0 or self.stance_adapter_rank < 1:
+            raise ValueError("stance_adapter_layers must be >= 0 and stance_adapter_rank >= 1")
+        if self.stance_adapter_layers and (not self.init_from or self.task_list() != ["stance"]):
+            raise ValueError("a stance adapter is a later stage: it needs --init-from CHECKPOINT and --tasks stance")
         if self.learning_rate <= 0 or self.head_learning_rate <= 0:
             raise ValueError("learning rates must be positive")
 

@@ -51,6 +51,8 @@ def model_card(model: PresslensModel, m: dict) -> str:
     stages = config.training.get("stages", [config.training])
     recipe = stages[0].get("recipe", {})
     summary_stage = next((st for st in stages[1:] if st.get("recipe", {}).get("stage") == "summary"), None)
+    adapter_stage = next((st for st in stages[1:] if st.get("recipe", {}).get("stance_adapter_layers")), None)
+    final = "runs/default/stance/final" if adapter_stage else "runs/default/summary/final"
     topic, stance, summary = m.get("topic", {}), m.get("stance", {}), m.get("summary", {})
     lines = [
         f"# {config.name} {config.version}",
@@ -72,9 +74,14 @@ def model_card(model: PresslensModel, m: dict) -> str:
         "",
         "    presslens-train --output-dir runs/default",
         "    presslens-train-summary --init-from runs/default/final --output-dir runs/default/summary",
-        "    presslens-evaluate --model runs/default/summary/final --tasks stance --no-baselines --fit-stance-decision --output runs/default/decision.json",
-        "    presslens-evaluate --model runs/default/summary/final --output runs/default/metrics.json --calibrate",
-        "    presslens-export --model runs/default/summary/final --metrics runs/default/metrics.json --decision runs/default/decision.json --notes docs/model_card_notes.md --output classifier/default_model",
+    ] + ([
+        "    presslens-train --init-from runs/default/summary/final --output-dir runs/default/stance --tasks stance"
+        f" --stance-adapter-layers {adapter_stage['recipe']['stance_adapter_layers']}"
+        f" --stance-adapter-rank {adapter_stage['recipe']['stance_adapter_rank']}",
+    ] if adapter_stage else []) + [
+        f"    presslens-evaluate --model {final} --tasks stance --no-baselines --fit-stance-decision --output runs/default/decision.json",
+        f"    presslens-evaluate --model {final} --output runs/default/metrics.json --calibrate",
+        f"    presslens-export --model {final} --metrics runs/default/metrics.json --decision runs/default/decision.json --notes docs/model_card_notes.md --output classifier/default_model",
         "",
         f"Training took {config.training.get('train_minutes', '?')} minutes in all on the 2-core development machine",
         "(shared CPU, bfloat16 autocast, fp32 master weights).",
@@ -104,6 +111,17 @@ def model_card(model: PresslensModel, m: dict) -> str:
             f"the sentence position embedding, {_count(layers, 'inter-sentence transformer layer')} and the scoring",
             f"MLP are then trained on them for {r.get('epochs')} epochs (batch {r.get('batch_size')},"
             f" learning rate {r.get('learning_rate')}).",
+        ]
+    if adapter_stage:
+        r, adapter = adapter_stage["recipe"], config.stance_adapter
+        lines += [
+            "",
+            f"**Stage 3, stance adapter** ({adapter_stage.get('train_minutes', '?')} min,"
+            f" {adapter_stage.get('steps', '?')} steps; `classifier/adapter.py`). The shared encoder, topic and",
+            "summary are frozen (unchanged bit for bit). The stance pass gets its own low-rank updates (rank"
+            f" {adapter.get('rank')}) of the top {r.get('stance_adapter_layers')} encoder layers, trained with the",
+            f"stance head for one more pass over the stance stream of stage 1 (batch {r.get('stance_batch_size')},"
+            f" learning rate {r.get('head_learning_rate')}).",
         ]
     lines += [
         "",
