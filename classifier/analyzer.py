@@ -24,6 +24,7 @@ from .encoding import (
     Window,
     collate_documents,
     collate_pairs,
+    collate_pairs_by_sentence,
     first_document_window,
     note_windows,
     pack_windows,
@@ -35,12 +36,14 @@ from .inputs import ArticleInput, PreparedArticle, as_input, check_languages, ch
 from .model import PresslensConfig, PresslensModel, apply_stance_decision, load_tokenizer
 from .postprocess import average, best, probabilities, select_summary_among, sigmoid, top_sentences
 from .precision import PRECISIONS, compute_context, load_dtypes, native_bf16, prepare_model, resolve_precision
-from .results import Analysis, ModelInfo, Sentence, Stance, Summary, Topic
+from .results import Analysis, Evidence, ModelInfo, Sentence, Stance, Summary, Topic
 from .reading import read_article
 from .reading.language import language_name, preload as preload_language_model
 from .stance_input import stance_window
 
 EVIDENCE_SENTENCES = 2
+LOW_CONFIDENCE = 0.5  # a top stance score under this is reported as a low-confidence answer
+VERDICT_THRESHOLD = 0.5  # a sentence carries a verdict when the per-sentence head gives it at least this
 DEFAULT_MODEL_DIR = Path(__file__).parent / "default_model"
 
 
@@ -320,11 +323,21 @@ class Analyzer:
         topic_logits, sentence_logits = topic_logits.float().tolist(), sentence_logits.float().tolist()
         return [(topic_logits[row], sentence_logits[row][: len(w.sentence_ids)]) for row, w in enumerate(windows)]
 
-    def _forward_pairs(self, windows: list[Window]) -> list[tuple[list[float], list[float]]]:
-        batch = collate_pairs(windows, self.tokenizer.pad_token_id)
-        stance_logits, weights = self.model.classify_pairs(**batch)
+    def _forward_pairs(self, windows: list[Window]) -> list[tuple[list[float], list[float], list | None]]:
+        """(stance logits, body token weights, per-sentence verdict logits or None) per window."""
+        if not self.config.stance_sentence_labels:
+            batch = collate_pairs(windows, self.tokenizer.pad_token_id)
+            stance_logits, weights = self.model.classify_pairs(**batch)
+            stance_logits, weights = stance_logits.float().tolist(), weights.float().tolist()
+            return [(stance_logits[row], weights[row][: len(w.input_ids)], None) for row, w in enumerate(windows)]
+        batch = collate_pairs_by_sentence(windows, self.tokenizer.pad_token_id)
+        stance_logits, weights, sentence_logits = self.model.classify_pairs_by_sentence(**batch)
         stance_logits, weights = stance_logits.float().tolist(), weights.float().tolist()
-        return [(stance_logits[row], weights[row][: len(w.input_ids)]) for row, w in enumerate(windows)]
+        sentence_logits = sentence_logits.float().tolist()
+        return [
+            (stance_logits[row], weights[row][: len(w.input_ids)], sentence_logits[row][: len(w.sentence_ids)])
+            for row, w in enumerate(windows)
+        ]
 
     def _topic(self, docs: list[tuple[Window, Any]]) -> Topic:
         topic_logits, _ = docs[0][1]  # headline + lead: what the topic head was trained on
@@ -345,28 +358,46 @@ class Analyzer:
         temperature = self._temperature("stance")
         labels = self.config.stance_labels
         scores = average([
-            probabilities(apply_stance_decision(self.config, logits, window.features), labels, temperature)
-            for window, (logits, _) in pairs
+            probabilities(apply_stance_decision(self.config, output[0], window.features), labels, temperature)
+            for window, output in pairs
         ])
+        label, score = best(scores)
         mass = [0.0] * len(article.sentences)
         share = 1.0 / len(pairs)  # each window counts as much in total, however many windows there are
-        for window, (_, weights) in pairs:
-            for local, weight in zip(window.token_sentence, weights):
+        for window, output in pairs:
+            for local, weight in zip(window.token_sentence, output[1]):
                 if local >= 0:
                     mass[window.sentence_ids[local]] += weight * share
         # A "related" window always holds the lead; it is evidence only if it is about the claim (or nothing is).
         about = {w.sentence_ids[k]: r for w, _ in pairs if w.relevance for k, r in enumerate(w.relevance)}
         if any(r > 0 and mass[i] > 0 for i, r in about.items()):
             mass = [m if about.get(i, 0.0) > 0 else 0.0 for i, m in enumerate(mass)]
-        evidence = [i for i in top_sentences(mass, EVIDENCE_SENTENCES) if mass[i] > 0]
-        label, score = best(scores)
-        return Stance(
-            target=target,
-            label=label,
-            score=score,
-            scores=scores,
-            evidence=tuple(Sentence(i, article.sentences[i]) for i in evidence),
-        )
+        attended = [i for i in top_sentences(mass, EVIDENCE_SENTENCES) if mass[i] > 0]
+        verdicts = self._sentence_verdicts(pairs)
+        if not verdicts:
+            evidence = tuple(Evidence(i, article.sentences[i]) for i in attended)
+            return Stance(target, label, score, scores, evidence, "low" if score < LOW_CONFIDENCE else "high")
+        # What the label needs a sentence to say (agree: supports, disagree: refutes); the sentences that say
+        # it are the evidence. An agree / disagree that no sentence says on its own is a low-confidence answer.
+        needed = self.config.stance_label_verdicts.get(label)
+        carrying = sorted((i for i, v in verdicts.items() if needed and v[needed] >= VERDICT_THRESHOLD),
+                          key=lambda i: (-verdicts[i][needed], i))[:EVIDENCE_SENTENCES]
+        chosen = sorted(carrying) if carrying else attended
+        evidence = tuple(Evidence(i, article.sentences[i], *best(verdicts[i])) if i in verdicts
+                         else Evidence(i, article.sentences[i]) for i in chosen)
+        unsure = score < LOW_CONFIDENCE or (needed is not None and not carrying)
+        return Stance(target, label, score, scores, evidence, "low" if unsure else "high")
+
+    def _sentence_verdicts(self, pairs: list[tuple[Window, Any]]) -> dict[int, dict[str, float]]:
+        """{article sentence index: {verdict: probability}} for the sentences the stance window read."""
+        names = self.config.stance_sentence_labels
+        out: dict[int, dict[str, float]] = {}
+        for window, output in pairs:
+            if len(output) < 3 or output[2] is None:
+                continue
+            for local, logits in enumerate(output[2]):
+                out[window.sentence_ids[local]] = probabilities(logits, names)
+        return out
 
     def _temperature(self, head: str) -> float:
         value = float(self.config.temperatures.get(head, 1.0))

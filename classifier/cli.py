@@ -303,11 +303,13 @@ def format_analysis(analysis: Any, include_text: bool = False) -> str:
     if analysis.stances is not None:
         for stance in analysis.stances:
             lines.append(heading("Stance toward: ") + f"\u201c{stance.target}\u201d")
-            lines.append(f"  {click.style(stance.label, bold=True)} ({stance.score:.2f})   {_scores(stance.scores)}")
+            unsure = "  (low confidence)" if stance.confidence == "low" else ""
+            lines.append(f"  {click.style(stance.label, bold=True)} ({stance.score:.2f}){unsure}   {_scores(stance.scores)}")
             if stance.evidence:
                 lines.append("  evidence:")
             for sentence in stance.evidence:
-                wrapped(sentence.text, first=f"    [{sentence.index}] ")
+                says = f"{sentence.says} {sentence.score:.2f}: " if sentence.says else ""
+                wrapped(says + sentence.text, first=f"    [{sentence.index}] ")
             lines.append("")
         if not analysis.stances:
             lines += [heading("Stance: ") + "not judged (no headline and no --target claim)", ""]

@@ -167,3 +167,16 @@ def collate_pairs(windows: Sequence[Window], pad_id: int) -> dict[str, torch.Ten
     if windows[0].features is not None:
         batch_tensors["features"] = torch.tensor([w.features for w in windows], dtype=torch.float32)
     return batch_tensors
+
+
+def collate_pairs_by_sentence(windows: Sequence[Window], pad_id: int) -> dict[str, torch.Tensor | int]:
+    """collate_pairs plus each token's window-local sentence (-1: claim, special tokens, padding) and the
+    batch's sentence count: the inputs of `PresslensModel.classify_pairs_by_sentence`."""
+    batch_tensors: dict[str, torch.Tensor | int] = dict(collate_pairs(windows, pad_id))
+    length = batch_tensors["input_ids"].shape[1]
+    sentence_index = torch.full((len(windows), length), -1, dtype=torch.long)
+    for row, w in enumerate(windows):
+        sentence_index[row, : len(w.token_sentence)] = torch.tensor(w.token_sentence)
+    batch_tensors["sentence_index"] = sentence_index
+    batch_tensors["n_sent"] = max((len(w.sentence_ids) for w in windows), default=0)
+    return batch_tensors

@@ -53,6 +53,13 @@ class PresslensConfig:
     # Low-rank updates of the top encoder layers for the stance pass only (classifier/adapter.py):
     # {"first_layer": 4, "rank": 16, "alpha": 32.0}. Empty: stance runs the shared encoder as it is.
     stance_adapter: dict[str, Any] = dataclasses.field(default_factory=dict)
+    # What each body sentence of the stance window says about the claim (e.g. neutral / refutes / supports),
+    # read off the same pass (PresslensModel.classify_pairs_by_sentence): the evidence's own verdicts. Empty:
+    # no such head (0.3.0 and earlier).
+    stance_sentence_labels: list[str] = dataclasses.field(default_factory=list)
+    # The article labels that take a side, and the sentence verdict that carries each ({"agree": "supports",
+    # "disagree": "refutes"}): such a label that no sentence carries on its own is a low-confidence answer.
+    stance_label_verdicts: dict[str, str] = dataclasses.field(default_factory=dict)
     temperatures: dict[str, float] = dataclasses.field(
         default_factory=lambda: {head: 1.0 for head in HEADS}
     )
@@ -85,6 +92,13 @@ class PresslensConfig:
             if not (isinstance(first, int) and 0 <= first < layers and isinstance(rank, int) and rank >= 1):
                 raise ValueError(f"stance_adapter needs first_layer in 0..{layers - 1} and rank >= 1, "
                                  f"got {self.stance_adapter!r}")
+        if self.stance_sentence_labels and len(set(self.stance_sentence_labels)) != len(self.stance_sentence_labels):
+            raise ValueError(f"stance_sentence_labels must be distinct, got {self.stance_sentence_labels!r}")
+        if self.stance_sentence_labels and self.stance_input != "related":
+            raise ValueError("stance_sentence_labels need stance_input 'related' (one window of chosen sentences)")
+        for label, verdict in self.stance_label_verdicts.items():
+            if label not in self.stance_labels or verdict not in self.stance_sentence_labels:
+                raise ValueError(f"stance_label_verdicts maps {label!r} -> {verdict!r}: both must be known labels")
         if not 0 <= self.summary_context_layers <= 6:
             raise ValueError(f"summary_context_layers must be between 0 and 6, got {self.summary_context_layers}")
 
@@ -153,6 +167,9 @@ class PresslensModel(nn.Module):
         # Stance pools the body with learned attention; the weights double as the evidence for the decision.
         self.stance_attention = nn.Linear(hidden, 1)
         self.stance_head = nn.Linear(2 * hidden + config.stance_features, len(config.stance_labels))
+        self.sentence_stance_head = (
+            nn.Linear(2 * hidden, len(config.stance_sentence_labels)) if config.stance_sentence_labels else None
+        )
         self.stance_adapter = _stance_adapter(encoder, config.stance_adapter) if config.stance_adapter else None
         self.stance_layers: nn.ModuleList | None = None  # the adapter folded into layer copies (inference)
         # Where a sentence sits in the article matters for news summaries (the lead), across windows too.
@@ -225,6 +242,27 @@ class PresslensModel(nn.Module):
         The weights are the attention the stance head paid to each body token (they sum to 1 per row);
         summed per sentence they say which sentences drove the decision.
         """
+        logits, weights, _ = self._pair_pass(input_ids, attention_mask, token_type_ids, features, None, 0)
+        return logits, weights
+
+    def classify_pairs_by_sentence(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        token_type_ids: torch.Tensor,
+        sentence_index: torch.Tensor,
+        n_sent: int,
+        features: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """classify_pairs plus what each window-local body sentence says about the claim: logits [B, S, L]
+        over config.stance_sentence_labels (`sentence_index` [B, T]: each token's window-local sentence, -1
+        for the claim and special tokens). Same single pass: a sentence's vector is its tokens' mean next to
+        the [CLS] vector (which has read the claim)."""
+        if self.sentence_stance_head is None:
+            raise ValueError("this checkpoint has no per-sentence stance head (config.stance_sentence_labels)")
+        return self._pair_pass(input_ids, attention_mask, token_type_ids, features, sentence_index, n_sent)
+
+    def _pair_pass(self, input_ids, attention_mask, token_type_ids, features, sentence_index, n_sent):
         hidden = self.encoder(
             input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids,
             top_layers=self._stance_top_layers(),
@@ -239,7 +277,14 @@ class PresslensModel(nn.Module):
             if features is None or features.shape[-1] != self.config.stance_features:
                 raise ValueError(f"this checkpoint's stance head needs {self.config.stance_features} features per pair")
             pooled = torch.cat([pooled, features.to(pooled.dtype)], dim=-1)
-        return self.stance_head(pooled), weights
+        sentence_logits = None
+        if sentence_index is not None:
+            slots = torch.arange(max(n_sent, 1), device=input_ids.device)
+            membership = (sentence_index.unsqueeze(1) == slots.view(1, -1, 1)).to(hidden.dtype)  # [B, S, T]
+            vectors = membership @ hidden / membership.sum(-1, keepdim=True).clamp(min=1.0)
+            cls = hidden[:, :1].expand(-1, vectors.shape[1], -1)
+            sentence_logits = self.sentence_stance_head(self.dropout(torch.cat([cls, vectors], dim=-1)))
+        return self.stance_head(pooled), weights, sentence_logits
 
     def _stance_top_layers(self) -> list | None:
         """What runs in place of the encoder's top layers in the stance pass: the folded copies, or each

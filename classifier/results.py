@@ -35,12 +35,33 @@ class Topic:
 
 
 @dataclasses.dataclass(frozen=True)
+class Evidence:
+    """A sentence the stance decision rests on and, where the model reads it (0.4.0 on), what it says about
+    the claim on its own ("supports" / "refutes" / "neutral") and how sure that reading is."""
+
+    index: int
+    text: str
+    says: str | None = None
+    score: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"index": self.index, "text": self.text}
+        if self.says is not None:
+            data["says"] = self.says
+            data["score"] = round(self.score or 0.0, 4)
+        return data
+
+
+@dataclasses.dataclass(frozen=True)
 class Stance:
     target: str
     label: str
     score: float
     scores: dict[str, float]
-    evidence: tuple[Sentence, ...]
+    evidence: tuple[Evidence, ...]
+    # "low" when the answer is unsure: a top score under 0.5, or agree / disagree that no sentence of the
+    # article carries on its own (see Analyzer._stance); "high" otherwise.
+    confidence: str = "high"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -48,7 +69,8 @@ class Stance:
             "label": self.label,
             "score": round(self.score, 4),
             "scores": _rounded(self.scores),
-            "evidence": [{"index": s.index, "text": s.text} for s in self.evidence],
+            "confidence": self.confidence,
+            "evidence": [e.to_dict() for e in self.evidence],
         }
 
 

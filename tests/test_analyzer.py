@@ -47,7 +47,8 @@ def test_to_dict_is_exactly_the_output_contract(analyzer):
     assert all(set(s) == {"index", "text", "score"} for s in data["summary"]["sentences"])
     assert [s["target"] for s in data["stances"]] == ["Rates went up", "Rates went down"]
     for stance in data["stances"]:
-        assert set(stance) == {"target", "label", "score", "scores", "evidence"}
+        assert set(stance) == {"target", "label", "score", "scores", "confidence", "evidence"}
+        assert stance["confidence"] in ("high", "low")
         assert all(set(e) == {"index", "text"} for e in stance["evidence"])
     assert data["model"] == {"name": "presslens-tiny-test", "version": "0.0.1"}
     assert isinstance(data["warnings"], list)

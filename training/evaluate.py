@@ -109,7 +109,7 @@ def stance_pair_windows(analyzer: Analyzer, rows: list[dict]) -> tuple[list, lis
 
 def _score_stance(analyzer: Analyzer, train: list[dict], valid: list[dict], args, fit_here: bool = False) -> dict:
     windows, owner = stance_pair_windows(analyzer, valid)
-    outputs = [logits for logits, _ in analyzer.forward_windows(windows, "pairs")]
+    outputs = [output[0] for output in analyzer.forward_windows(windows, "pairs")]
     per_pair: list[list[np.ndarray]] = [[] for _ in range(len(valid))]
     windows_of: list[list] = [[] for _ in range(len(valid))]
     for n, row, window in zip(owner, outputs, windows):
