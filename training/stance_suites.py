@@ -24,6 +24,7 @@ import argparse
 import gzip
 import json
 import random
+import re
 import sys
 import time
 from collections import Counter, defaultdict
@@ -38,6 +39,7 @@ LABELS = ("agree", "disagree", "discuss", "unrelated")
 NEWS_SUITE = Path(__file__).resolve().parent / "suites" / "news_stance.jsonl"
 NEWS_FIELDS = ("id", "group", "kind", "label", "claim", "title", "text", "where", "decisive")
 WHERE = ("lead", "late", "none")
+_SENTENCE_END = re.compile(r'[.!?]["\u201d]? (?=["A-Z])')  # enough for the suite's own plain wire prose
 
 
 class MissingData(Exception):
@@ -59,6 +61,16 @@ def load_news(path: str | Path = NEWS_SUITE) -> list[dict]:
             raise ValueError(f"{path}:{number}: label {item['label']!r} is not one of {', '.join(LABELS)}")
         rows.append({**item, "body": item["text"]})
     return rows
+
+
+def where_of(text: str, decisive: Sequence[str]) -> str:
+    """`lead` when the first deciding sentence starts within the first two sentences of the body, else
+    `late`; `none` without one (unrelated items). The suite's `where` field follows this rule."""
+    if not decisive:
+        return "none"
+    starts = [0] + [m.end() for m in _SENTENCE_END.finditer(text)]
+    first = min(text.index(sentence) for sentence in decisive)
+    return "lead" if max(k for k, start in enumerate(starts) if start <= first) <= 1 else "late"
 
 
 def load_arc(data_dir: str | Path | None = None) -> list[dict]:
@@ -159,6 +171,12 @@ def direction_figures(rows: Sequence[dict], predicted: Sequence[str]) -> dict:
             groups[r[field]].append(r["label"] == p)
         return {key: {"accuracy": sum(v) / len(v), "n": len(v)} for key, v in sorted(groups.items())}
 
+    # A kind names how the article decides (a denial, a test result...); the same text can carry a claim
+    # and its negation, so the kind is also reported per gold label ("denial / agree": the denied claim's
+    # negation).
+    by_kind_label: dict[str, list[bool]] = defaultdict(list)
+    for r, p in pairs:
+        by_kind_label[f"{r['kind']} / {r['label']}"].append(r["label"] == p)
     by_group: dict[str, list[bool]] = defaultdict(list)
     for r, p in pairs:
         by_group[r["group"]].append(r["label"] == p)
@@ -171,6 +189,7 @@ def direction_figures(rows: Sequence[dict], predicted: Sequence[str]) -> dict:
         "groups_all_right": sum(all(v) for v in by_group.values()) / max(1, len(by_group)),
         "groups_n": len(by_group),
         "by_kind": accuracy_by("kind"),
+        "by_kind_label": {key: {"accuracy": sum(v) / len(v), "n": len(v)} for key, v in sorted(by_kind_label.items())},
         "by_where": accuracy_by("where"),
     }
 
@@ -202,8 +221,8 @@ def format_table(suite: str, systems: dict[str, dict]) -> str:
         add("confirm/refute exact", lambda s: s["confirm_refute_exact"])
         add("refutations -> agree", lambda s: f"{s['refutations_called_agree_count']}/{s['refutations_n']}")
         add("groups all right", lambda s: s["groups_all_right"])
-        for kind in first["by_kind"]:
-            add(f"kind {kind} (n={first['by_kind'][kind]['n']})", lambda s, k=kind: s["by_kind"][k]["accuracy"])
+        for kind in first["by_kind_label"]:
+            add(f"{kind} (n={first['by_kind_label'][kind]['n']})", lambda s, k=kind: s["by_kind_label"][k]["accuracy"])
         for where in first["by_where"]:
             add(f"where {where} (n={first['by_where'][where]['n']})", lambda s, w=where: s["by_where"][w]["accuracy"])
     for gold in LABELS:
@@ -282,7 +301,12 @@ def main(argv: list[str] | None = None) -> dict:
             if honest_train is None:
                 honest_train, _ = load_honest(args.data_dir)
             for suite, rows in rows_of.items():
-                figures = score(rows, tfidf_predictions(honest_train, rows), news=suite == "news")
+                started = time.time()
+                predicted = tfidf_predictions(honest_train, rows)
+                figures = score(rows, predicted, news=suite == "news")
+                figures["seconds"] = round(time.time() - started, 1)  # fitting included
+                if suite == "news":
+                    figures["items"] = {r["id"]: p for r, p in zip(rows, predicted)}
                 systems[suite]["tfidf_linear"] = figures
         except MissingData as exc:
             print(f"skipping the TF-IDF baseline: {exc}", file=sys.stderr)
