@@ -225,8 +225,9 @@ def format_table(suite: str, systems: dict[str, dict]) -> str:
             add(f"{kind} (n={first['by_kind_label'][kind]['n']})", lambda s, k=kind: s["by_kind_label"][k]["accuracy"])
         for where in first["by_where"]:
             add(f"where {where} (n={first['by_where'][where]['n']})", lambda s, w=where: s["by_where"][w]["accuracy"])
-    for gold in LABELS:
-        add(f"gold {gold} -> a/d/d/u", lambda s, g=gold: "/".join(str(s["confusion"][g][p]) for p in LABELS))
+    for gold in LABELS:  # one row of the confusion matrix per gold label
+        add(f"gold {gold} -> {'/'.join(label[:3] for label in LABELS)}",
+            lambda s, g=gold: "/".join(str(s["confusion"][g][p]) for p in LABELS))
     if all("seconds" in s for s in systems.values()):
         add("seconds", lambda s: s["seconds"])
     width = max(len(label) for label, _ in lines) + 2
