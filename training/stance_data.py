@@ -24,7 +24,7 @@ from classifier.stance_input import stance_window
 from .data import default_data_dir, local_file
 from .examples import body_sentences
 from .stance_split import stance_split
-from .stance_synth import NEUTRAL, REFUTES, SUPPORTS, cnn_stories, make_examples
+from .stance_synth import NEUTRAL, REFUTES, SUPPORTS, cnn_stories, fnc_stories, make_examples
 
 SENTENCE_LABELS = sorted([NEUTRAL, REFUTES, SUPPORTS])  # labels travel sorted (style.md #2)
 IGNORE = -100
@@ -53,7 +53,8 @@ class MixtureConfig:
     fnc_related: int = 9000  # FNC-1 honest-train related pairs (all disagree kept)
     fnc_unrelated: int = 2500
     arc_unrelated: int = 1200
-    synthetic_stories: int = 3200
+    synthetic_stories: int = 3200  # from CNN/DailyMail highlights
+    fnc_stories: int = 0  # from FNC-1 honest-train agree headlines
     evidence_scale: float = 1.0
     max_length: int = 192
     max_claim: int = 64
@@ -127,12 +128,16 @@ def build_mixture(tokenizer, config: MixtureConfig, stance_labels: list[str], lo
 
     stories = cnn_stories(_rows(local_file("summary", "train", config.data_dir)), config.synthetic_stories,
                           lambda text: list(segment("en", text)))
+    fnc_agree = [r for r in train_rows if r["label"] == "agree"]
+    rng.shuffle(fnc_agree)
+    stories += fnc_stories(fnc_agree, config.fnc_stories, body_sentences)
+    rng.shuffle(stories)
     for ex in make_examples(stories, rng):
         verdicts = [NEUTRAL] * len(ex.sentences)
         if ex.decisive >= 0:
             verdicts[ex.decisive] = ex.verdict
         add(ex.claim, ex.sentences, ex.label, f"synthetic:{ex.kind}", verdicts)
-    log(f"synthetic: {len(stories)} stories")
+    log(f"synthetic: {len(stories)} stories ({config.synthetic_stories} asked from CNN/DM, {config.fnc_stories} from FNC-1)")
 
     rng.shuffle(out)
     return out

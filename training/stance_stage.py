@@ -44,11 +44,12 @@ class StanceStageConfig:
     batch_size: int = 16
     learning_rate: float = dataclasses.field(default=5e-4, metadata={"help": "peak learning rate (adapter and heads)"})
     sentence_loss_weight: float = dataclasses.field(default=0.5, metadata={"help": "weight of the per-sentence verdict loss"})
-    fnc_related: int = 9000
-    fnc_unrelated: int = 2500
+    fnc_related: int = 6000
+    fnc_unrelated: int = 2000
     arc_unrelated: int = 1200
-    synthetic_stories: int = 3200
-    evidence_scale: float = dataclasses.field(default=1.0, metadata={"help": "scales the claim-evidence pairs per set (training/stance_data.py)"})
+    synthetic_stories: int = dataclasses.field(default=4000, metadata={"help": "news-style stories made from CNN/DM highlights (training/stance_synth.py)"})
+    fnc_stories: int = dataclasses.field(default=1200, metadata={"help": "news-style stories made from FNC-1 honest-train agree headlines"})
+    evidence_scale: float = dataclasses.field(default=0.8, metadata={"help": "scales the claim-evidence pairs per set (training/stance_data.py)"})
     seed: int = 13
     bf16: bool | None = dataclasses.field(default=None, metadata={"help": BF16_HELP})
     threads: int = dataclasses.field(default=0, metadata={"help": "torch threads (0 = all cores)"})
@@ -82,8 +83,12 @@ def prepare_model(config: StanceStageConfig) -> PresslensModel:
     if config.adapter_layers > layers:
         raise SystemExit(f"the encoder has {layers} layers; --adapter-layers {config.adapter_layers}")
     model.add_stance_adapter(layers - config.adapter_layers, config.adapter_rank, alpha=2.0 * config.adapter_rank)
+    # The base's decision layer and stance temperature were fitted to the old head's logits: dropped here
+    # (presslens-evaluate --fit-stance-decision / --calibrate fit new ones for this head).
+    temperatures = {**model.config.temperatures, "stance": 1.0}
     model.config = dataclasses.replace(model.config, stance_sentence_labels=list(SENTENCE_LABELS),
-                                       stance_label_verdicts=dict(LABEL_VERDICTS), version=config.model_version)
+                                       stance_label_verdicts=dict(LABEL_VERDICTS), stance_decision={},
+                                       temperatures=temperatures, version=config.model_version)
     hidden = model.config.encoder["hidden_size"]
     model.sentence_stance_head = torch.nn.Linear(2 * hidden, len(SENTENCE_LABELS))
     earlier = model.config.training
@@ -141,6 +146,7 @@ def train_stance(config: StanceStageConfig) -> Path:
     t0 = time.time()
     mixture = MixtureConfig(data_dir=config.data_dir, fnc_related=config.fnc_related, fnc_unrelated=config.fnc_unrelated,
                             arc_unrelated=config.arc_unrelated, synthetic_stories=config.synthetic_stories,
+                            fnc_stories=config.fnc_stories,
                             evidence_scale=config.evidence_scale, max_length=model.config.stance_max_length,
                             max_claim=model.config.max_claim_tokens, seed=config.seed)
     examples = build_mixture(tokenizer, mixture, stance_labels, log=lambda m: print(m, flush=True))

@@ -64,6 +64,9 @@ REFUTE_FRAMES = {
         "Reports that {c} were \"completely wrong,\" {S} said.", "{S} insisted {D} that it is not the case that {c}.",
         "Denying reports that {c}, {S} said the story was invented.", "{S} categorically rejected claims that {c}.",
         "{S} called the claim that {c} \"nonsense\".", "\"Nobody has said that {c}, because it is false,\" {S} said.",
+        "\"That is completely untrue,\" {S} said of reports that {c}.", "{S} said {D} that suggestions that {c} were wrong.",
+        "Tests carried out by {S} found no sign that {c}.", "An inquiry by {S} concluded that it was not true that {c}.",
+        "{S} said checks had shown that reports that {c} were unfounded.", "\"Let me be clear: it is false that {c},\" {S} said.",
     ],
     "debunk": [
         "A widely shared post claiming that {c} has been debunked by {K}.", "{K} found no evidence that {c}.",
@@ -106,6 +109,10 @@ REPORT_FRAMES = [
     "Some residents believe that {c}, while others say the opposite.",
     "{S} denied that {c}, but {S2} insisted it was true.", "Critics allege that {c}; supporters reject that.",
     "{S} refused to say whether {c}.", "Questions remain over claims that {c}.",
+    "{C}, according to claims circulating online.", "Unverified posts suggest that {c}.",
+    "{C}, some reports suggest, although there has been no confirmation.", "{O} reported that {c}; the claim could not be verified.",
+    "{C}, an unnamed source told {O}, but {S} has not commented.", "Speculation is growing that {c}.",
+    "{S} said it was too early to say whether {c}.", "Campaigners say {c}, a claim {S} has yet to address.",
 ]
 
 _AUX = re.compile(r"\b(is|are|was|were|has|have|had|will|would|can|could|should|may|must|did|does|do)\b")
@@ -178,18 +185,23 @@ def story_examples(statement: str, background: Sequence[str], other: str, rng: r
     # reported without a position
     body, at = place(ctx, fill(rng.choice(REPORT_FRAMES), clause, rng), rng, lead=rng.random() < 0.5)
     out.append(SynthExample(statement, body, "discuss", at, NEUTRAL, "report"))
+    # a second refutation of another kind, late when the first was in the lead (and the other way round)
+    if rng.random() < 0.5:
+        kind2 = rng.choice([k for k in REFUTE_FRAMES if k != kind])
+        body, at = place(ctx, fill(rng.choice(REFUTE_FRAMES[kind2]), clause, rng), rng, lead=refuted_at != 0)
+        out.append(SynthExample(statement, body, "disagree", at, REFUTES, kind2))
     # counterfactual claims: the same articles read against the negated statement, or a changed number
     negated = negate(statement)
-    if negated and rng.random() < 0.6:
-        if rng.random() < 0.5:
-            out.append(SynthExample(negated, confirmed_body, "disagree", confirmed_at, REFUTES, "negated_claim"))
-        else:
+    if negated:
+        out.append(SynthExample(negated, confirmed_body, "disagree", confirmed_at, REFUTES, "negated_claim"))
+        if rng.random() < 0.6:
             out.append(SynthExample(negated, refuted_body, "agree", refuted_at, SUPPORTS, "negated_denial"))
-    else:
-        changed = change_number(statement, rng)
-        if changed:
-            body, at = place(ctx, _capital(clause) + ".", rng, lead=rng.random() < 0.5)
-            out.append(SynthExample(changed, body, "disagree", at, REFUTES, "number_contradiction"))
+    changed = change_number(statement, rng)
+    if changed:
+        body, at = place(ctx, _capital(clause) + ".", rng, lead=rng.random() < 0.5)
+        out.append(SynthExample(changed, body, "disagree", at, REFUTES, "number_contradiction"))
+        if rng.random() < 0.5:  # the same body against the right number confirms
+            out.append(SynthExample(statement, body, "agree", at, SUPPORTS, "number_match"))
     # unrelated: another story's statement against this body
     if rng.random() < 0.4:
         out.append(SynthExample(other, confirmed_body, "unrelated", -1, NEUTRAL, "unrelated"))
@@ -214,6 +226,26 @@ def detokenise(text: str) -> str:
     for a, b in _DETOK:
         text = text.replace(a, b)
     return " ".join(text.split())
+
+
+def fnc_stories(rows: Iterable[dict], limit: int, sentences_of) -> list[tuple[str, list[str]]]:
+    """(statement, background) from FNC-1 `agree` pairs: the headline as the statement (real news wording,
+    cased) and the body's sentences that share little with it as background. `sentences_of(body, headline)`
+    reads a body as inference does."""
+    stories, seen = [], set()
+    for row in rows:
+        headline = row["claim"].strip()
+        if row["label"] != "agree" or headline in seen or not 5 <= len(headline.split()) <= 25:
+            continue
+        seen.add(headline)
+        sentences = [s for s in sentences_of(row["body"], headline) if 6 <= len(s.split()) <= 45][:40]
+        scores, _ = related_order(headline, sentences)
+        background = [s for s, score in zip(sentences, scores) if score < 1.5][:10]
+        if len(background) >= 3:
+            stories.append((headline.rstrip(" ."), background))
+        if len(stories) >= limit:
+            break
+    return stories
 
 
 def cnn_stories(rows: Iterable[dict], limit: int, segment) -> list[tuple[str, list[str]]]:
