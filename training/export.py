@@ -52,7 +52,8 @@ def model_card(model: PresslensModel, m: dict) -> str:
     recipe = stages[0].get("recipe", {})
     summary_stage = next((st for st in stages[1:] if st.get("recipe", {}).get("stage") == "summary"), None)
     adapter_stage = next((st for st in stages[1:] if st.get("recipe", {}).get("stance_adapter_layers")), None)
-    final = "runs/default/stance/final" if adapter_stage else "runs/default/summary/final"
+    stance_stage = next((st for st in stages[1:] if st.get("recipe", {}).get("stage") == "stance"), None)
+    final = "runs/default/stance/final" if adapter_stage or stance_stage else "runs/default/summary/final"
     topic, stance, summary = m.get("topic", {}), m.get("stance", {}), m.get("summary", {})
     lines = [
         f"# {config.name} {config.version}",
@@ -78,10 +79,16 @@ def model_card(model: PresslensModel, m: dict) -> str:
         "    presslens-train --init-from runs/default/summary/final --output-dir runs/default/stance --tasks stance"
         f" --stance-adapter-layers {adapter_stage['recipe']['stance_adapter_layers']}"
         f" --stance-adapter-rank {adapter_stage['recipe']['stance_adapter_rank']}",
-    ] if adapter_stage else []) + [
+    ] if adapter_stage else []) + ([
+        "    presslens-train-stance --init-from runs/default/summary/final --output-dir runs/default/stance",
+        f"    presslens-evaluate --model {final} --output runs/default/metrics.json --calibrate",
+        f"    presslens-evaluate-stance --model {final} --model <0.3.0> --tfidf --output runs/default/heldout.json",
+        f"    presslens-export --model {final} --metrics runs/default/metrics.json --stance-suites runs/default/heldout.json --notes docs/model_card_notes.md --output classifier/default_model",
+    ] if stance_stage else [
         f"    presslens-evaluate --model {final} --tasks stance --no-baselines --fit-stance-decision --output runs/default/decision.json",
         f"    presslens-evaluate --model {final} --output runs/default/metrics.json --calibrate",
         f"    presslens-export --model {final} --metrics runs/default/metrics.json --decision runs/default/decision.json --notes docs/model_card_notes.md --output classifier/default_model",
+    ]) + [
         "",
         f"Training took {config.training.get('train_minutes', '?')} minutes in all on the 2-core development machine",
         "(shared CPU, bfloat16 autocast, fp32 master weights).",
@@ -123,6 +130,23 @@ def model_card(model: PresslensModel, m: dict) -> str:
             f"stance head for one more pass over the stance stream of stage 1 (batch {r.get('stance_batch_size')},"
             f" learning rate {r.get('head_learning_rate')}).",
         ]
+    if stance_stage:
+        r = stance_stage["recipe"]
+        lines += [
+            "",
+            f"**Stage 3, stance direction** ({stance_stage.get('train_minutes', '?')} min, {stance_stage.get('steps', '?')}"
+            f" steps over {stance_stage.get('examples', '?'):,} examples; `training/stance_stage.py`). The shared encoder,",
+            "topic and summary are frozen (unchanged bit for bit). The stance pass gets its own low-rank updates"
+            f" (rank {r.get('adapter_rank')}) of the top {r.get('adapter_layers')} encoder layers (`classifier/adapter.py`),",
+            "trained with the stance head and a per-sentence head that says what each sentence of the stance window says",
+            f"about the claim ({' / '.join(config.stance_sentence_labels)}), {r.get('epochs')} pass over a mixture"
+            f" (`training/stance_data.py`; batch {r.get('batch_size')}, learning rate {r.get('learning_rate')},",
+            f"sentence-loss weight {r.get('sentence_loss_weight')}): FNC-1 honest-train pairs, ARC's train split,",
+            "claim-evidence pairs (NLI and fact verification: support = agree, refute = disagree, neutral = discuss) and",
+            "news-style minimal pairs made from real CNN/DailyMail highlights and FNC-1 headlines with real background",
+            "sentences (`training/stance_synth.py`: attributed denials, debunks, satire traced, retractions, corrections,",
+            "changed numbers, negated claims, reports that take no side, unrelated pairings).",
+        ]
     lines += [
         "",
         "Data (local files; never redistributed with the model):",
@@ -132,6 +156,14 @@ def model_card(model: PresslensModel, m: dict) -> str:
         "* stance: FNC-1 (train + validation files) without the stories of the honest dev split (no dev claim or",
         "  body is seen in training); unrelated pairs downsampled in the training stream, `disagree` pairs repeated,",
         "  inverse-square-root class weights. Research data (Emergent / FNC-1).",
+    ] + ([
+        "* stance direction (stage 3): ARC (Hanselowski et al. 2018, train split only; Apache-2.0 repository) and the",
+        "  claim-evidence sets FEVER (RTE form, dev; CC BY-SA 3.0), MultiNLI via TaxiNLI (C-UDA 1.0), ANLI dev",
+        "  (CC BY-NC 4.0), counterfactual SNLI (Apache-2.0 on SNLI, CC BY-SA 4.0), COVID-Fact (research release, no",
+        "  licence file), Climate-FEVER (no licence file), HealthVer dev (no licence file), Perspectrum (CC BY-SA 4.0),",
+        "  ConjNLI (MIT), SciFact (CC BY-NC 2.0), LIAR-PLUS validation (CC0); no test split of any of them. Several are",
+        "  non-commercial or research-only: the model inherits the strictest of these terms (research, non-commercial).",
+    ] if stance_stage else []) + [
         f"* summary: {recipe.get('summary_examples', '?'):,} CNN/DailyMail training articles in stage 1"
         + (f" and {summary_stage['recipe'].get('articles'):,} in stage 2" if summary_stage else "")
         + " (lower-cased, PTB-tokenised),",
@@ -215,6 +247,7 @@ def model_card(model: PresslensModel, m: dict) -> str:
             c = block["calibration"]
             crossfit = "n/a" if c["ece_calibrated_crossfit"] is None else f"{c['ece_calibrated_crossfit']:.4f}"
             lines.append(f"| {head} | {c['ece_uncalibrated']:.4f} | {crossfit} | {c['temperature']} |")
+    lines += heldout_section(m.get("heldout_stance"))
     lines += [
         "",
         "## Limits",
@@ -238,6 +271,42 @@ def model_card(model: PresslensModel, m: dict) -> str:
     return "\n".join(lines)
 
 
+HELDOUT_TITLES = {
+    "news": "the news-style suite (training/suites/news_stance.jsonl: 326 hand-written items in minimal-pair groups,"
+            " never trained or tuned on)",
+    "arc": "ARC's test split (user comments, another domain with FNC-1's labels; ARC's train split is in stage 3)",
+    "honest": "FNC-1's honest dev split (claims and bodies unseen in training)",
+}
+
+
+def heldout_section(report: dict | None) -> list[str]:
+    """The held-out stance evaluations (training/stance_suites.py JSON) as tables, every system on the same rows."""
+    if not report:
+        return []
+    lines = ["", "## Stance on data unlike its training (what predicts the held-out test)", ""]
+    for suite, block in report.get("suites", {}).items():
+        systems = block["systems"]
+        lines += [f"**{suite}**: {HELDOUT_TITLES.get(suite, suite)}; {block['rows']} rows.", "",
+                  "| system | accuracy | macro-F1 | FNC score | F1 agree | F1 disagree | F1 discuss | F1 unrelated |"
+                  + (" confirm/refute exact | refutations called agree |" if suite == "news" else ""),
+                  "|---" * (8 + (2 if suite == "news" else 0)) + "|"]
+        for name, r in systems.items():
+            label = f"presslens {r.get('model_version')}" if r.get("model_version") else name
+            row = (f"| {label} | {r['accuracy']:.3f} | {r['macro_f1']:.3f} | {r['fnc_score']:.3f} | "
+                   + " | ".join(f"{r['f1'].get(k, 0):.3f}" for k in ("agree", "disagree", "discuss", "unrelated")) + " |")
+            if suite == "news" and "confirm_refute_exact" in r:
+                row += (f" {r['confirm_refute_exact']:.3f} | {r['refutations_called_agree_count']}/{r['refutations_n']} |")
+            lines.append(row)
+        first = next(iter(systems.values()))
+        if first.get("confusion"):
+            labels = list(first["confusion"])
+            lines += ["", f"Confusion of {first.get('model_version', 'the first system')} (rows: gold, columns: predicted):", "",
+                      "| gold \\ predicted | " + " | ".join(labels) + " |", "|---" * (len(labels) + 1) + "|"]
+            lines += [f"| {g} | " + " | ".join(str(first["confusion"][g][p]) for p in labels) + " |" for g in labels]
+        lines.append("")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", required=True, type=Path)
@@ -246,11 +315,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--notes", type=Path, default=None, help="markdown appended to the model card (status, history)")
     parser.add_argument("--decision", type=Path, default=None,
                         help="the report of `presslens-evaluate --fit-stance-decision` (its cross-fitted figures go into the card)")
+    parser.add_argument("--stance-suites", type=Path, default=None,
+                        help="the report of `presslens-evaluate-stance --output` (held-out stance tables for the card)")
     args = parser.parse_args(argv)
     notes = args.notes.read_text(encoding="utf-8") if args.notes else ""
     metrics = json.loads(args.metrics.read_text(encoding="utf-8"))
     if args.decision:
         metrics["stance_decision_fit"] = json.loads(args.decision.read_text(encoding="utf-8"))["stance"]["honest"]["decision_fit"]
+    if args.stance_suites:
+        metrics["heldout_stance"] = json.loads(args.stance_suites.read_text(encoding="utf-8"))
     export(args.model, args.output, metrics, notes)
 
 
