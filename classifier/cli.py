@@ -469,12 +469,16 @@ def _batch_summary(report: Any) -> str:
     where = "stdout" if report.output == "-" else report.output
     new = report.total - report.skipped
     rate = f", {new / report.seconds:.1f} records/s" if report.seconds > 0 and new else ""
-    text = (f"done: {report.total} records -> {where}: {report.ok} ok, {report.errors} errors, "
+    text = (f"done: {_count(report.total, 'record')} -> {where}: {report.ok} ok, {_count(report.errors, 'error')}, "
             f"{report.skipped} skipped as already done ({_duration(report.seconds)}{rate})")
     if report.error_examples:
         text += "\nerrors (records with an \"error\" field), e.g.:"
         text += "".join(f"\n  id {record_id}: {message}" for record_id, message in report.error_examples)
     return text
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _duration(seconds: float) -> str:
