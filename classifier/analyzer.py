@@ -35,7 +35,7 @@ from .inputs import ArticleInput, PreparedArticle, as_input, check_languages, ch
 from .model import PresslensConfig, PresslensModel, apply_stance_decision, load_tokenizer
 from .postprocess import average, best, probabilities, select_summary_among, sigmoid, top_sentences
 from .precision import PRECISIONS, compute_context, load_dtypes, native_bf16, prepare_model, resolve_precision
-from .results import Analysis, ModelInfo, Sentence, Stance, Summary, Topic
+from .results import Analysis, ModelInfo, Note, Sentence, Stance, Summary, Topic
 from .reading import read_article
 from .reading.language import language_name, preload as preload_language_model
 from .stance_input import stance_window
@@ -234,7 +234,8 @@ class Analyzer:
                     topic=topic,
                     stances=stances,
                     summary=summary,
-                    warnings=tuple(_unique(warnings[i])),
+                    warnings=tuple(_unique(w for w in warnings[i] if not isinstance(w, Note))),
+                    notes=tuple(_unique(str(w) for w in warnings[i] if isinstance(w, Note))),
                 )
             )
         return results
@@ -250,16 +251,16 @@ class Analyzer:
         packed = first_document_window(self.tokenizer, article.title, tokens, config)
         read = max(packed.windows[0].sentence_ids, default=-1) + 1
         if "summary" not in tasks and "stance" not in tasks and read < len(article.sentences):
-            warnings.append(  # topic only: nothing else says that the rest of the article was not read
+            warnings.append(Note(  # topic only: nothing else says that the rest of the article was not read
                 f"topic judged from the first {read} of {len(article.sentences)} sentences (the first "
                 f"{config.max_length}-token window: headline and lead, what the topic head was trained on)"
-            )
+            ))
         if "summary" in tasks:
             if read < len(article.sentences):
-                warnings.append(
+                warnings.append(Note(
                     f"summary picked from the first {read} of {len(article.sentences)} sentences "
                     f"(the first {config.max_length}-token window, where the summary head was trained)"
-                )
+                ))
             if "stance" not in tasks and packed.split_sentences:
                 warnings.append("a sentence longer than one window was split")
         return packed.windows
@@ -282,10 +283,10 @@ class Analyzer:
                                              config.stance_max_length, config.max_claim_tokens)
                 per_target.append([window])
                 if read < len(article.sentences):
-                    warnings.append(
+                    warnings.append(Note(
                         f'stance toward "{_short(target)}" read {read} of {len(article.sentences)} sentences '
                         "(the lead and those most related to the claim)"
-                    )
+                    ))
                 continue
             packed = pack_windows(
                 self.tokenizer, target, tokens, config.max_length, config.max_claim_tokens, pair=True
@@ -401,7 +402,7 @@ def _resolve_precision(precision: str) -> str:
     return resolve_precision(precision)
 
 
-def _unique(items: list[str]) -> list[str]:
+def _unique(items: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
 

@@ -328,6 +328,11 @@ def format_analysis(analysis: Any, include_text: bool = False) -> str:
         for warning in analysis.warnings:
             wrapped(warning, first="  - ")
         lines.append("")
+    if analysis.notes:
+        lines.append(heading("How it was read:"))
+        for note in analysis.notes:
+            wrapped(note, first="  - ")
+        lines.append("")
     lines.append(heading("Model: ") + f"{analysis.model.name} {analysis.model.version}")
     return "\n".join(lines)
 
@@ -380,7 +385,9 @@ def batch(input_path: str, output_path: str, text_field: str, title_field: str, 
                                       the first stance (toward the headline unless targets are given)
         summary                       the summary text
         stances                       all stances, with scores and evidence, as a JSON list
-        warnings                      JSON list of what the cleaner removed or noticed
+        warnings                      JSON list of problems: what the cleaner removed, replaced or cut
+        notes                         JSON list of how the article was read (sentences a stance
+                                      pass read, windows, where the summary was picked from)
         model_name, model_version     the model that produced the row
         result                        the full output contract as JSON (lossless; with "article"
                                       when --include-text is given)

@@ -45,7 +45,7 @@ _ANY_SURROGATE = re.compile("[\ud800-\udfff]")
 # The flat schema of CSV and Parquet outputs (documented in `presslens batch --help`).
 TABLE_COLUMNS = (
     "id", "error", "topic", "topic_score", "stance", "stance_score", "stance_target",
-    "summary", "stances", "warnings", "model_name", "model_version", "result",
+    "summary", "stances", "warnings", "notes", "model_name", "model_version", "result",
 )
 _FLOAT_COLUMNS = {"topic_score", "stance_score"}
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -367,6 +367,7 @@ def flat_row(record: dict[str, Any]) -> dict[str, Any]:
     if summary is not None:
         row["summary"] = summary["text"]
     row["warnings"] = _json(record.get("warnings", []))
+    row["notes"] = _json(record.get("notes", []))
     model = record.get("model") or {}
     row["model_name"], row["model_version"] = model.get("name"), model.get("version")
     row["result"] = _json(record)

@@ -155,7 +155,9 @@ class AnalysisOut(BaseModel):
     stances: list[StanceOut] | None = None
     summary: SummaryOut | None = None
     article: ArticleOut | None = None
-    warnings: list[str]
+    warnings: list[str] = Field(description="Problems: what reading removed, replaced or cut, or found doubtful.")
+    notes: list[str] = Field(description="How the article was read: the sentences each stance pass read, the "
+                                         "windows, where the summary was picked from. Not problems.")
     model: ModelOut
 
 

@@ -28,7 +28,7 @@ LONG_ARTICLE = "\n\n".join(
     f"Members said item {i} would cost about {i * 3} million dollars over five years."
     for i in range(1, 16)
 )
-CONTRACT_KEYS = {"id", "topic", "stances", "summary", "warnings", "model"}
+CONTRACT_KEYS = {"id", "topic", "stances", "summary", "warnings", "notes", "model"}
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +113,7 @@ def test_results_are_frozen(analyzer):
 # -- windows and warnings -------------------------------------------------------------------------------
 def test_long_article_is_read_in_windows_without_cutting_sentences(analyzer):
     result = analyzer.analyze(LONG_ARTICLE, title="Council approves budget", summary_sentences=4)
-    windows = [w for w in result.warnings if w.startswith("read in ")]
+    windows = [w for w in result.notes if w.startswith("read in ")]
     assert windows and windows[0].endswith("windows of up to 64 tokens")
     assert int(windows[0].split()[2]) > 3
     assert not any("split" in w for w in result.warnings)
@@ -123,11 +123,11 @@ def test_long_article_is_read_in_windows_without_cutting_sentences(analyzer):
 @pytest.mark.parametrize(("tasks", "reported"), [(["topic"], False), (["stance"], True), (["topic", "stance"], True)])
 def test_windows_are_reported_by_whichever_pass_reads_the_whole_article(analyzer, tasks, reported):
     result = analyzer.analyze(LONG_ARTICLE, title="Council approves budget", tasks=tasks)
-    assert any(w.startswith("read in ") for w in result.warnings) == reported
-    assert len([w for w in result.warnings if w.startswith("read in ")]) <= 1
+    assert any(w.startswith("read in ") for w in result.notes) == reported
+    assert len([w for w in result.notes if w.startswith("read in ")]) <= 1
 
 
-def test_summary_is_picked_from_the_first_window_with_a_warning(analyzer):
+def test_summary_is_picked_from_the_first_window_with_a_note(analyzer):
     # Each sentence has its own trigrams (the index is every other word), so any of the 30 could be picked;
     # only those in the first 64-token window are candidates, and every one of them gets a real score.
     text = " ".join(f"Council {i} approved {i} budget {i} items {i}." for i in range(30))
@@ -136,13 +136,13 @@ def test_summary_is_picked_from_the_first_window_with_a_warning(analyzer):
     assert 2 <= len(indices) < 30
     assert indices == list(range(len(indices)))
     assert all(s.score > 0.0 for s in result.summary.sentences)
-    assert f"summary picked from the first {len(indices)} of 30 sentences" in " ".join(result.warnings)
+    assert f"summary picked from the first {len(indices)} of 30 sentences" in " ".join(result.notes)
 
 
 def test_short_article_has_no_first_window_warning(analyzer):
     result = analyzer.analyze("The dam broke at noon. Nobody was hurt, officials said.")
     assert len(result.summary.sentences) == 2
-    assert not any(w.startswith("summary picked from") for w in result.warnings)
+    assert not any(w.startswith("summary picked from") for w in result.notes)
 
 
 def test_giant_sentence_is_split_with_a_warning(analyzer):

@@ -17,7 +17,7 @@ ARTICLE = (
     "More news: Ten things to know today\n\n"
     "Analysts at Barclays expect another rise in March. Dr. Smith said the outlook was uncertain."
 )
-CONTRACT = {"topic", "stances", "summary", "warnings", "model"}
+CONTRACT = {"topic", "stances", "summary", "warnings", "notes", "model"}
 
 
 @pytest.fixture
@@ -81,7 +81,7 @@ def test_analyze_json_is_the_contract(cli, article_file, tiny_checkpoint):
 def test_analyze_tasks_switch_keys_off(cli, article_file, tiny_checkpoint):
     result = cli("analyze", article_file, "--json", "--tasks", "summary, topic", "--model", tiny_checkpoint)
     assert result.exit_code == 0, result.output
-    assert set(json.loads(result.stdout)) == {"topic", "summary", "warnings", "model"}
+    assert set(json.loads(result.stdout)) == {"topic", "summary", "warnings", "notes", "model"}
     human = cli("analyze", article_file, "--tasks", "stance", "--model", tiny_checkpoint)
     assert human.exit_code == 0 and "Stance toward" in human.stdout and "Topic:" not in human.stdout
 
@@ -206,7 +206,7 @@ def test_batch_stdin_to_stdout(cli, tmp_path, tiny_checkpoint):
     assert result.exit_code == 0, result.output
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["id"] for r in records] == ["a", "b", "2", "3"]
-    assert set(records[0]) == {"id", "topic", "warnings", "model"} and "error" in records[2]
+    assert set(records[0]) == {"id", "topic", "warnings", "notes", "model"} and "error" in records[2]
     assert "records" in result.stderr  # the progress bar, forced on
 
 

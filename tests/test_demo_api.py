@@ -79,7 +79,7 @@ def test_one_article_in_one_result_out(client, tiny_analyzer):
     assert response.status_code == 200, response.text
     result = response.json()
     assert isinstance(result, dict)
-    assert set(result) == {"id", "topic", "stances", "summary", "warnings", "model"}
+    assert set(result) == {"id", "topic", "stances", "summary", "warnings", "notes", "model"}
     assert result["id"] == "a1"
     assert result["stances"][0]["target"] == "The final is in May"
     assert result["topic"]["label"] in tiny_analyzer.labels["topic"]
@@ -105,8 +105,8 @@ def test_a_list_in_a_list_out_in_order_with_per_article_options(client):
     assert response.status_code == 200, response.text
     results = response.json()
     assert [r["id"] for r in results] == ["7", "b", "c"]  # an integer id comes back as a string
-    assert set(results[1]) == {"id", "topic", "warnings", "model"}
-    assert set(results[2]) == {"id", "summary", "warnings", "model"}
+    assert set(results[1]) == {"id", "topic", "warnings", "notes", "model"}
+    assert set(results[2]) == {"id", "summary", "warnings", "notes", "model"}
     assert len(results[2]["summary"]["sentences"]) == 1
 
 

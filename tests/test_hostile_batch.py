@@ -233,9 +233,9 @@ def test_resume_checks_the_resolved_precision_not_auto(tmp_path, tiny_checkpoint
 # ------------------------------------------------------------------------------------------ code reads
 def test_topic_only_analysis_of_a_long_article_says_it_read_the_first_window(tiny_analyzer):
     text = " ".join(f"Sentence {i} tells part {i} of a long story about the harbour." for i in range(60))
-    warnings = tiny_analyzer.analyze(text, title="Harbour story", tasks=["topic"]).warnings
+    warnings = tiny_analyzer.analyze(text, title="Harbour story", tasks=["topic"]).notes
     assert any(w.startswith("topic judged from the first ") and "of 60 sentences" in w for w in warnings), warnings
-    short = tiny_analyzer.analyze("One short sentence here.", title="Short", tasks=["topic"]).warnings
+    short = tiny_analyzer.analyze("One short sentence here.", title="Short", tasks=["topic"]).notes
     assert not any(w.startswith("topic judged") for w in short)
 
 

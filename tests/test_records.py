@@ -287,6 +287,7 @@ RESULT = {
                  "evidence": [{"index": 0, "text": "S0"}]}],
     "summary": {"text": "S0 S1", "sentences": [{"index": 0, "text": "S0", "score": 0.8}]},
     "warnings": ["removed 1 boilerplate line"],
+    "notes": ["stance toward \"Claim\" read 1 of 2 sentences"],
     "model": {"name": "m", "version": "1"},
 }
 ERROR = {"id": "a2", "error": "field 'text' is empty"}
@@ -299,7 +300,7 @@ def test_flat_row_schema():
     assert (row["stance"], row["stance_score"], row["stance_target"]) == ("agree", 0.7, "Claim")
     assert row["summary"] == "S0 S1" and row["error"] is None
     assert json.loads(row["result"]) == RESULT and json.loads(row["stances"]) == RESULT["stances"]
-    assert json.loads(row["warnings"]) == RESULT["warnings"]
+    assert json.loads(row["warnings"]) == RESULT["warnings"] and json.loads(row["notes"]) == RESULT["notes"]
     error_row = flat_row(ERROR)
     assert error_row["id"] == "a2" and error_row["error"] == ERROR["error"] and error_row["result"] is None
     no_tasks = flat_row({"id": "x", "warnings": [], "model": {"name": "m", "version": "1"}})
