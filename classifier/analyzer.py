@@ -37,7 +37,7 @@ from .postprocess import average, best, probabilities, select_summary_among, sig
 from .precision import PRECISIONS, compute_context, load_dtypes, native_bf16, prepare_model, resolve_precision
 from .results import Analysis, ModelInfo, Note, Sentence, Stance, Summary, Topic
 from .reading import read_article
-from .reading.language import language_name, preload as preload_language_model
+from .reading.language import REFUSE_OPTION, language_name, not_english, preload as preload_language_model
 from .stance_input import stance_window
 
 EVIDENCE_SENTENCES = 2
@@ -92,12 +92,14 @@ class Analyzer:
 
     # -- preprocess -----------------------------------------------------------------------------------
     def prepare(
-        self, article: ArticleInput | Mapping[str, Any] | str | bytes, *, languages: Iterable[str] | str | None = None
+        self, article: ArticleInput | Mapping[str, Any] | str | bytes, *, languages: Iterable[str] | str | None = None,
+        language_option: str | None = REFUSE_OPTION,
     ) -> PreparedArticle:
         """Read (decode, extract, clean, segment, identify the language) and validate one article.
 
         InputError says what is wrong with it; with `languages` (e.g. ["en"]) an article found to be in
-        another language is an InputError too.
+        another language is an InputError too. `language_option`: how the caller's surface spells that
+        option, for the warning on an article in another language (the CLI: "--languages en").
         """
         if isinstance(article, PreparedArticle):
             return article
@@ -109,6 +111,10 @@ class Analyzer:
                 f"the article is in {language_name(read.language)} ({read.language}), and only "
                 f"{', '.join(sorted(accepted))} was asked for (languages); the model reads English only"
             )
+        warnings = read.warnings
+        if language_option != REFUSE_OPTION and read.language is not None:  # the surface's own spelling
+            default = not_english(read.language)
+            warnings = tuple(not_english(read.language, language_option) if w == default else w for w in warnings)
         targets = item.targets or ((read.title,) if read.title else ())
         metadata = tuple((key, value) for key in ("date", "author", "site") if (value := getattr(read, key)))
         return PreparedArticle(
@@ -116,7 +122,7 @@ class Analyzer:
             title=read.title,
             sentences=read.sentences,
             targets=targets,
-            warnings=item.notes + read.warnings,
+            warnings=item.notes + tuple(warnings),
             language=read.language,
             metadata=metadata,
         )

@@ -66,6 +66,7 @@ JOURNAL_SUFFIX = ".partial.jsonl"
 STATE_SUFFIX = ".partial.json"
 TEMP_SUFFIX = ".partial.tmp"
 LOCK_SUFFIX = ".lock"
+LANGUAGE_OPTION = "--languages en"  # `presslens batch` (either engine) names its own option in the warning
 _FINGERPRINT_BYTES = 1 << 20
 _ERROR_EXAMPLES = 3
 log = logging.getLogger("presslens.batch")
@@ -286,7 +287,8 @@ def _analyze_chunk(chunk: list[tuple[int, Any]], settings: BatchSettings, analyz
             done(1)
             continue
         try:
-            prepared.append((position, article.id, analyzer.prepare(article, languages=settings.languages)))
+            prepared.append((position, article.id, analyzer.prepare(article, languages=settings.languages,
+                                                                    language_option=LANGUAGE_OPTION)))
         except InputError as error:
             outputs[position] = {"id": article.id, "error": str(error)}
             done(1)

@@ -26,6 +26,7 @@ from .inputs import MAX_CHARS
 from .precision import PRECISIONS  # no torch: --help stays instant
 
 TASKS = ("topic", "stance", "summary")  # the contract's task keys (design.md); labels come from the model
+LANGUAGE_OPTION = "--languages en"  # named in the warning on an article in another language
 
 
 class TaskList(click.ParamType):
@@ -179,7 +180,8 @@ def analyze(file: str | None, text: str | None, title: str | None, targets: tupl
     analyzer = _load_analyzer(model_path, batch_size=1, precision=precision)
     note(f"reading {size:,} characters")
     prepared = analyzer.prepare(
-        {"text": article, "title": title, "targets": list(targets) or None}, languages=accepted
+        {"text": article, "title": title, "targets": list(targets) or None}, languages=accepted,
+        language_option=LANGUAGE_OPTION,
     )
     note(f"analyzing {len(prepared.sentences):,} sentences")
     analysis = analyzer.analyze(prepared, tasks=tasks, summary_sentences=summary_sentences)

@@ -37,6 +37,7 @@ __all__ = ["ApiError", "Limits", "api_error_handler", "build_router", "install_e
 log = logging.getLogger("presslens.demo.api")
 ANALYZE_PATH = "/api/v1/analyze"
 _POLL_SECONDS = 0.25  # how often a waiting request looks whether its client is still there
+LANGUAGE_OPTION = '"languages": ["en"]'  # named in the warning on an article in another language
 
 
 # ---------------------------------------------------------------------------------------------- errors
@@ -227,7 +228,7 @@ def _prepare_all(analyzer: Any, counter: Any, items: list, single: bool,
     prepared, costs, errors = [], [], []
     for number, (article, options) in enumerate(items):
         try:
-            ready = analyzer.prepare(article, languages=options.languages)
+            ready = analyzer.prepare(article, languages=options.languages, language_option=LANGUAGE_OPTION)
             prepared.append(ready)
             costs.append(counter(ready, options.tasks))
             if sum(costs) > limits.max_windows:

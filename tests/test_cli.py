@@ -256,3 +256,29 @@ def test_serve_with_a_bad_model_fails_before_serving(cli, tmp_path):
     result = cli("serve", "--port", "59999", "--model", tmp_path / "no_model")
     assert result.exit_code == 1, result.output
     assert "no_model" in result.output or "demo extra" in result.output
+
+
+# ------------------------------------------------------------------- each surface names its own option
+GERMAN_PAGE = Path(__file__).parent / "pages" / "german_page.html"
+
+
+def _language_warning(warnings: list[str]) -> str:
+    found = [w for w in warnings if "not English" in w]
+    assert len(found) == 1, warnings
+    return found[0]
+
+
+def test_the_language_warning_names_the_option_of_each_surface(cli, tiny_checkpoint, tiny_analyzer, tmp_path):
+    """Before: every surface said `pass languages=en`, the Python spelling, also to CLI users (issue 21)."""
+    analyzed = cli("analyze", GERMAN_PAGE, "--json", "--model", tiny_checkpoint)
+    assert analyzed.exit_code == 0, analyzed.output
+    warning = _language_warning(json.loads(analyzed.stdout)["warnings"])
+    assert warning.endswith("(pass --languages en to refuse such articles)"), warning
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps({"id": "de", "text": GERMAN_PAGE.read_text(encoding="utf-8")}) + "\n",
+                      encoding="utf-8")
+    assert cli("batch", source, tmp_path / "out.jsonl", "--model", tiny_checkpoint, "--no-progress").exit_code == 0
+    record = json.loads((tmp_path / "out.jsonl").read_text(encoding="utf-8"))
+    assert _language_warning(record["warnings"]).endswith("(pass --languages en to refuse such articles)")
+    python = _language_warning(tiny_analyzer.analyze(GERMAN_PAGE.read_bytes()).warnings)
+    assert python.endswith("(pass languages=[\"en\"] to refuse such articles)"), python
