@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import itertools
+import logging
 from warnings import warn
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -29,9 +30,9 @@ from .encoding import (
     pack_windows,
     tokenize_sentences,
 )
-from .errors import InputError, ModelLoadError
+from .errors import InputError, ModelLoadError, PresslensError
 from .fast_tokenizer import load_fast_tokenizer
-from .inputs import ArticleInput, PreparedArticle, as_input, check_languages, check_tasks
+from .inputs import ArticleInput, PreparedArticle, as_input, check_languages, check_tasks, scrub
 from .model import PresslensConfig, PresslensModel, apply_stance_decision, load_tokenizer
 from .postprocess import average, best, probabilities, select_summary_among, sigmoid, top_sentences
 from .precision import PRECISIONS, compute_context, load_dtypes, native_bf16, prepare_model, resolve_precision
@@ -42,6 +43,8 @@ from .stance_input import stance_window
 
 EVIDENCE_SENTENCES = 2
 DEFAULT_MODEL_DIR = Path(__file__).parent / "default_model"
+ERROR_MODES = ("raise", "record")  # analyze_many(errors=...)
+log = logging.getLogger("presslens.analyzer")
 
 
 class Analyzer:
@@ -151,9 +154,7 @@ class Analyzer:
                 article = {**article, **overrides}
             else:
                 raise InputError("title/targets/id cannot override an already prepared article")
-        return next(
-            self.analyze_many([article], tasks=tasks, summary_sentences=summary_sentences, languages=languages)
-        )
+        return next(self._many([article], tasks, summary_sentences, None, languages, "raise", hint=False))
 
     def analyze_many(
         self,
@@ -163,12 +164,22 @@ class Analyzer:
         summary_sentences: int = 3,
         batch_size: int | None = None,
         languages: Iterable[str] | str | None = None,
+        errors: str = "raise",
     ) -> Iterator[Analysis]:
         """Analyze a stream lazily: `batch_size` articles are read at a time and results come in input order.
 
-        A bad article raises InputError (naming its position) after the results before it were yielded;
-        call `prepare` first to report bad records and go on instead. `languages`: see `prepare`.
+        errors="raise" (the default): a bad article raises InputError naming its position, after the results
+        before it were yielded. errors="record": as `presslens batch` does, a bad article gets an Analysis with
+        `error` set (to_dict() {"id": ..., "error": "..."}) in its place and the stream goes on; so does an
+        article whose analysis fails unexpectedly (its traceback is logged, its neighbours are analyzed one
+        by one). `languages`: see `prepare`.
         """
+        if errors not in ERROR_MODES:
+            raise InputError(f"errors must be one of {', '.join(map(repr, ERROR_MODES))}, got {scrub(repr(errors))[:40]}")
+        return self._many(articles, tasks, summary_sentences, batch_size, languages, errors, hint=True)
+
+    def _many(self, articles: Iterable, tasks: Iterable[str] | None, summary_sentences: int, batch_size: int | None,
+              languages: Iterable[str] | str | None, errors: str, *, hint: bool) -> Iterator[Analysis]:
         wanted = check_tasks(tasks)
         accepted = check_languages(languages)
         if isinstance(summary_sentences, bool) or not isinstance(summary_sentences, int) or summary_sentences < 1:
@@ -176,28 +187,71 @@ class Analyzer:
         size = self.batch_size if batch_size is None else batch_size
         if isinstance(size, bool) or not isinstance(size, int) or size < 1:
             raise InputError(f"batch_size must be an integer >= 1, got {size!r}")
-        return self._stream(iter(articles), wanted, summary_sentences, size, accepted)
+        return self._stream(iter(articles), wanted, summary_sentences, size, accepted, errors, hint)
 
     def _stream(
-        self, articles: Iterator, tasks: frozenset[str], k: int, size: int, languages: frozenset[str] | None = None
+        self, articles: Iterator, tasks: frozenset[str], k: int, size: int, languages: frozenset[str] | None = None,
+        errors: str = "raise", hint: bool = False,
     ) -> Iterator[Analysis]:
         position = 0
         while True:
-            chunk: list[PreparedArticle] = []
+            chunk: list[PreparedArticle | Analysis] = []  # errors="record": a failed article's result in place
             error: InputError | None = None
             for raw in itertools.islice(articles, size):
                 try:
                     chunk.append(self.prepare(raw, languages=languages))
                 except InputError as exc:
-                    error = InputError(f"article {position + len(chunk)} (0-based): {exc}", code=exc.code)
+                    if errors == "record":
+                        chunk.append(self._failed(raw, str(exc)))
+                        continue
+                    how = ' (analyze_many(..., errors="record") gives it an error result and goes on)' if hint else ""
+                    error = InputError(f"article {position + len(chunk)} (0-based): {exc}{how}", code=exc.code)
                     break
+                except Exception as exc:  # a bug in reading: this article only, when asked to go on
+                    if errors == "raise":
+                        raise
+                    log.exception("preparing article %d failed", position + len(chunk))
+                    chunk.append(self._failed(raw, _failure(exc)))
             if chunk:
-                yield from self._analyze_chunk(chunk, tasks, k, size)
+                yield from self._analyze_in_place(chunk, tasks, k, size, errors)
                 position += len(chunk)
             if error is not None:
                 raise error
             if len(chunk) < size:
                 return
+
+    def _analyze_in_place(self, chunk: list, tasks: frozenset[str], k: int, size: int, errors: str) -> list[Analysis]:
+        ready = [article for article in chunk if isinstance(article, PreparedArticle)]
+        if not ready:
+            return chunk
+        if errors == "raise":
+            results = iter(self._analyze_chunk(ready, tasks, k, size))
+        else:
+            results = iter(self._analyze_or_record(ready, tasks, k, size))
+        return [next(results) if isinstance(article, PreparedArticle) else article for article in chunk]
+
+    def _analyze_or_record(self, ready: list[PreparedArticle], tasks: frozenset[str], k: int, size: int) -> list[Analysis]:
+        """errors="record": the chunk at once; if that fails, one by one, so that only the culprit fails."""
+        try:
+            return self._analyze_chunk(ready, tasks, k, size)
+        except Exception:
+            log.warning("a chunk of %d articles failed; analysing them one by one", len(ready), exc_info=True)
+        results = []
+        for article in ready:
+            try:
+                results.extend(self._analyze_chunk([article], tasks, k, size))
+            except PresslensError as exc:
+                results.append(self._failed(article, str(exc)))
+            except Exception as exc:
+                log.error("analysing article %s failed", article.id, exc_info=True)
+                results.append(self._failed(article, _failure(exc)))
+        return results
+
+    def _failed(self, raw: Any, message: str) -> Analysis:
+        """The result of an article that could not be analyzed (errors="record"), with its id when it has one."""
+        value = raw.get("id") if isinstance(raw, Mapping) else getattr(raw, "id", None)
+        known = value if isinstance(value, str) and value else str(value) if type(value) is int else None
+        return Analysis(model=self.model_info, sentences=(), id=scrub(known) if known else None, error=message)
 
     # -- forward + postprocess ------------------------------------------------------------------------
     def _analyze_chunk(
@@ -406,6 +460,10 @@ def _resolve_precision(precision: str) -> str:
         warn("precision 'bf16' on a CPU without native bfloat16 (AVX512-BF16/AMX) is emulated and several times "
              "slower than 'fp32' ('auto' picks the fast one)", RuntimeWarning, stacklevel=3)
     return resolve_precision(precision)
+
+
+def _failure(error: BaseException) -> str:
+    return f"analysis failed: {type(error).__name__}: {scrub(str(error))[:500]}"  # as presslens batch says
 
 
 def _unique(items: Iterable[str]) -> list[str]:

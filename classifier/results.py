@@ -94,9 +94,11 @@ class Analysis:
     summary: Summary | None = None
     warnings: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()  # how the article was read; not problems
+    error: str | None = None  # analyze_many(errors="record"): why this article could not be analyzed
 
     def to_dict(self, include_text: bool = False) -> dict[str, Any]:
-        """The output contract (design.md). Keys of switched-off tasks are absent.
+        """The output contract (design.md). Keys of switched-off tasks are absent; an article that could not
+        be analyzed (`error` set) is {"id": ..., "error": "..."}, id only when known.
 
         include_text adds "article": the headline, language, page metadata and the sentences that every
         summary and evidence `index` points into.
@@ -104,6 +106,9 @@ class Analysis:
         data: dict[str, Any] = {}
         if self.id is not None:
             data["id"] = self.id
+        if self.error is not None:  # as `presslens batch` writes a bad record: {"id": ..., "error": ...}
+            data["error"] = self.error
+            return data
         if self.topic is not None:
             data["topic"] = self.topic.to_dict()
         if self.stances is not None:
