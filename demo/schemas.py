@@ -161,6 +161,15 @@ class AnalysisOut(BaseModel):
     model: ModelOut
 
 
+class ArticleErrorOut(BaseModel):
+    """In a list's answer, in the place of an article that matched the schema but could not be analyzed."""
+
+    id: str | None = Field(description="The article's id, when it had one.")
+    error: str = Field(description="invalid_article (nothing to analyze after reading, binary data, a language "
+                                   "not in `languages`) or analysis_failed (details in the server log).")
+    message: str = Field(description="What was wrong and what to do about it.")
+
+
 class ErrorOut(BaseModel):
     error: str = Field(description="A stable code: request_too_large, invalid_json, invalid_request, "
                                    "too_many_articles, article_too_long, too_many_targets, too_much_work, "
