@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import itertools
+import logging
 from warnings import warn
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -30,21 +31,23 @@ from .encoding import (
     pack_windows,
     tokenize_sentences,
 )
-from .errors import InputError, ModelLoadError
+from .errors import InputError, ModelLoadError, PresslensError
 from .fast_tokenizer import load_fast_tokenizer
-from .inputs import ArticleInput, PreparedArticle, as_input, check_languages, check_tasks
+from .inputs import ArticleInput, PreparedArticle, as_input, check_languages, check_tasks, scrub
 from .model import PresslensConfig, PresslensModel, apply_stance_decision, load_tokenizer
 from .postprocess import average, best, probabilities, select_summary_among, sigmoid, top_sentences
 from .precision import PRECISIONS, compute_context, load_dtypes, native_bf16, prepare_model, resolve_precision
-from .results import Analysis, Evidence, ModelInfo, Sentence, Stance, Summary, Topic
+from .results import Analysis, Evidence, ModelInfo, Note, Sentence, Stance, Summary, Topic
 from .reading import read_article
-from .reading.language import language_name, preload as preload_language_model
+from .reading.language import REFUSE_OPTION, language_name, not_english, preload as preload_language_model
 from .stance_input import stance_window
 
 EVIDENCE_SENTENCES = 2
 LOW_CONFIDENCE = 0.5  # a top stance score under this is reported as a low-confidence answer
 VERDICT_THRESHOLD = 0.5  # a sentence carries a verdict when the per-sentence head gives it at least this
 DEFAULT_MODEL_DIR = Path(__file__).parent / "default_model"
+ERROR_MODES = ("raise", "record")  # analyze_many(errors=...)
+log = logging.getLogger("presslens.analyzer")
 
 
 class Analyzer:
@@ -95,12 +98,14 @@ class Analyzer:
 
     # -- preprocess -----------------------------------------------------------------------------------
     def prepare(
-        self, article: ArticleInput | Mapping[str, Any] | str | bytes, *, languages: Iterable[str] | str | None = None
+        self, article: ArticleInput | Mapping[str, Any] | str | bytes, *, languages: Iterable[str] | str | None = None,
+        language_option: str | None = REFUSE_OPTION,
     ) -> PreparedArticle:
         """Read (decode, extract, clean, segment, identify the language) and validate one article.
 
         InputError says what is wrong with it; with `languages` (e.g. ["en"]) an article found to be in
-        another language is an InputError too.
+        another language is an InputError too. `language_option`: how the caller's surface spells that
+        option, for the warning on an article in another language (the CLI: "--languages en").
         """
         if isinstance(article, PreparedArticle):
             return article
@@ -112,6 +117,10 @@ class Analyzer:
                 f"the article is in {language_name(read.language)} ({read.language}), and only "
                 f"{', '.join(sorted(accepted))} was asked for (languages); the model reads English only"
             )
+        warnings = read.warnings
+        if language_option != REFUSE_OPTION and read.language is not None:  # the surface's own spelling
+            default = not_english(read.language)
+            warnings = tuple(not_english(read.language, language_option) if w == default else w for w in warnings)
         targets = item.targets or ((read.title,) if read.title else ())
         metadata = tuple((key, value) for key in ("date", "author", "site") if (value := getattr(read, key)))
         return PreparedArticle(
@@ -119,7 +128,7 @@ class Analyzer:
             title=read.title,
             sentences=read.sentences,
             targets=targets,
-            warnings=item.notes + read.warnings,
+            warnings=item.notes + tuple(warnings),
             language=read.language,
             metadata=metadata,
         )
@@ -148,9 +157,7 @@ class Analyzer:
                 article = {**article, **overrides}
             else:
                 raise InputError("title/targets/id cannot override an already prepared article")
-        return next(
-            self.analyze_many([article], tasks=tasks, summary_sentences=summary_sentences, languages=languages)
-        )
+        return next(self._many([article], tasks, summary_sentences, None, languages, "raise", hint=False))
 
     def analyze_many(
         self,
@@ -160,12 +167,22 @@ class Analyzer:
         summary_sentences: int = 3,
         batch_size: int | None = None,
         languages: Iterable[str] | str | None = None,
+        errors: str = "raise",
     ) -> Iterator[Analysis]:
         """Analyze a stream lazily: `batch_size` articles are read at a time and results come in input order.
 
-        A bad article raises InputError (naming its position) after the results before it were yielded;
-        call `prepare` first to report bad records and go on instead. `languages`: see `prepare`.
+        errors="raise" (the default): a bad article raises InputError naming its position, after the results
+        before it were yielded. errors="record": as `presslens batch` does, a bad article gets an Analysis with
+        `error` set (to_dict() {"id": ..., "error": "..."}) in its place and the stream goes on; so does an
+        article whose analysis fails unexpectedly (its traceback is logged, its neighbours are analyzed one
+        by one). `languages`: see `prepare`.
         """
+        if errors not in ERROR_MODES:
+            raise InputError(f"errors must be one of {', '.join(map(repr, ERROR_MODES))}, got {scrub(repr(errors))[:40]}")
+        return self._many(articles, tasks, summary_sentences, batch_size, languages, errors, hint=True)
+
+    def _many(self, articles: Iterable, tasks: Iterable[str] | None, summary_sentences: int, batch_size: int | None,
+              languages: Iterable[str] | str | None, errors: str, *, hint: bool) -> Iterator[Analysis]:
         wanted = check_tasks(tasks)
         accepted = check_languages(languages)
         if isinstance(summary_sentences, bool) or not isinstance(summary_sentences, int) or summary_sentences < 1:
@@ -173,28 +190,71 @@ class Analyzer:
         size = self.batch_size if batch_size is None else batch_size
         if isinstance(size, bool) or not isinstance(size, int) or size < 1:
             raise InputError(f"batch_size must be an integer >= 1, got {size!r}")
-        return self._stream(iter(articles), wanted, summary_sentences, size, accepted)
+        return self._stream(iter(articles), wanted, summary_sentences, size, accepted, errors, hint)
 
     def _stream(
-        self, articles: Iterator, tasks: frozenset[str], k: int, size: int, languages: frozenset[str] | None = None
+        self, articles: Iterator, tasks: frozenset[str], k: int, size: int, languages: frozenset[str] | None = None,
+        errors: str = "raise", hint: bool = False,
     ) -> Iterator[Analysis]:
         position = 0
         while True:
-            chunk: list[PreparedArticle] = []
+            chunk: list[PreparedArticle | Analysis] = []  # errors="record": a failed article's result in place
             error: InputError | None = None
             for raw in itertools.islice(articles, size):
                 try:
                     chunk.append(self.prepare(raw, languages=languages))
                 except InputError as exc:
-                    error = InputError(f"article {position + len(chunk)} (0-based): {exc}", code=exc.code)
+                    if errors == "record":
+                        chunk.append(self._failed(raw, str(exc)))
+                        continue
+                    how = ' (analyze_many(..., errors="record") gives it an error result and goes on)' if hint else ""
+                    error = InputError(f"article {position + len(chunk)} (0-based): {exc}{how}", code=exc.code)
                     break
+                except Exception as exc:  # a bug in reading: this article only, when asked to go on
+                    if errors == "raise":
+                        raise
+                    log.exception("preparing article %d failed", position + len(chunk))
+                    chunk.append(self._failed(raw, _failure(exc)))
             if chunk:
-                yield from self._analyze_chunk(chunk, tasks, k, size)
+                yield from self._analyze_in_place(chunk, tasks, k, size, errors)
                 position += len(chunk)
             if error is not None:
                 raise error
             if len(chunk) < size:
                 return
+
+    def _analyze_in_place(self, chunk: list, tasks: frozenset[str], k: int, size: int, errors: str) -> list[Analysis]:
+        ready = [article for article in chunk if isinstance(article, PreparedArticle)]
+        if not ready:
+            return chunk
+        if errors == "raise":
+            results = iter(self._analyze_chunk(ready, tasks, k, size))
+        else:
+            results = iter(self._analyze_or_record(ready, tasks, k, size))
+        return [next(results) if isinstance(article, PreparedArticle) else article for article in chunk]
+
+    def _analyze_or_record(self, ready: list[PreparedArticle], tasks: frozenset[str], k: int, size: int) -> list[Analysis]:
+        """errors="record": the chunk at once; if that fails, one by one, so that only the culprit fails."""
+        try:
+            return self._analyze_chunk(ready, tasks, k, size)
+        except Exception:
+            log.warning("a chunk of %d articles failed; analysing them one by one", len(ready), exc_info=True)
+        results = []
+        for article in ready:
+            try:
+                results.extend(self._analyze_chunk([article], tasks, k, size))
+            except PresslensError as exc:
+                results.append(self._failed(article, str(exc)))
+            except Exception as exc:
+                log.error("analysing article %s failed", article.id, exc_info=True)
+                results.append(self._failed(article, _failure(exc)))
+        return results
+
+    def _failed(self, raw: Any, message: str) -> Analysis:
+        """The result of an article that could not be analyzed (errors="record"), with its id when it has one."""
+        value = raw.get("id") if isinstance(raw, Mapping) else getattr(raw, "id", None)
+        known = value if isinstance(value, str) and value else str(value) if type(value) is int else None
+        return Analysis(model=self.model_info, sentences=(), id=scrub(known) if known else None, error=message)
 
     # -- forward + postprocess ------------------------------------------------------------------------
     def _analyze_chunk(
@@ -237,7 +297,8 @@ class Analyzer:
                     topic=topic,
                     stances=stances,
                     summary=summary,
-                    warnings=tuple(_unique(warnings[i])),
+                    warnings=tuple(_unique(w for w in warnings[i] if not isinstance(w, Note))),
+                    notes=tuple(_unique(str(w) for w in warnings[i] if isinstance(w, Note))),
                 )
             )
         return results
@@ -253,16 +314,16 @@ class Analyzer:
         packed = first_document_window(self.tokenizer, article.title, tokens, config)
         read = max(packed.windows[0].sentence_ids, default=-1) + 1
         if "summary" not in tasks and "stance" not in tasks and read < len(article.sentences):
-            warnings.append(  # topic only: nothing else says that the rest of the article was not read
+            warnings.append(Note(  # topic only: nothing else says that the rest of the article was not read
                 f"topic judged from the first {read} of {len(article.sentences)} sentences (the first "
                 f"{config.max_length}-token window: headline and lead, what the topic head was trained on)"
-            )
+            ))
         if "summary" in tasks:
             if read < len(article.sentences):
-                warnings.append(
+                warnings.append(Note(
                     f"summary picked from the first {read} of {len(article.sentences)} sentences "
                     f"(the first {config.max_length}-token window, where the summary head was trained)"
-                )
+                ))
             if "stance" not in tasks and packed.split_sentences:
                 warnings.append("a sentence longer than one window was split")
         return packed.windows
@@ -285,10 +346,10 @@ class Analyzer:
                                              config.stance_max_length, config.max_claim_tokens)
                 per_target.append([window])
                 if read < len(article.sentences):
-                    warnings.append(
+                    warnings.append(Note(
                         f'stance toward "{_short(target)}" read {read} of {len(article.sentences)} sentences '
                         "(the lead and those most related to the claim)"
-                    )
+                    ))
                 continue
             packed = pack_windows(
                 self.tokenizer, target, tokens, config.max_length, config.max_claim_tokens, pair=True
@@ -432,7 +493,11 @@ def _resolve_precision(precision: str) -> str:
     return resolve_precision(precision)
 
 
-def _unique(items: list[str]) -> list[str]:
+def _failure(error: BaseException) -> str:
+    return f"analysis failed: {type(error).__name__}: {scrub(str(error))[:500]}"  # as presslens batch says
+
+
+def _unique(items: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
 

@@ -30,6 +30,10 @@ first and last MiB of the input; fields, tasks, summary length, precision, model
 give a file whose records disagree. The model is checked by its name, version, resolved precision
 ("auto" -> what this machine runs) and a SHA-256 of its checkpoint files, so a model retrained into the
 same folder is refused too. OUTPUT '-' streams JSON Lines to stdout (no journal, no resume).
+
+One run at a time writes an OUTPUT: `plan_run` takes a lock (`OUTPUT.lock`) that the run holds to its end,
+and a second run into the same OUTPUT is refused. The run's files are never opened through a symbolic
+link and new ones are created exclusively (`classifier/run_state.py`).
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -55,11 +59,14 @@ from .records import (
     STDIO, FieldMap, article_fields, count_records, detect_format, encode_line,
     read_records, write_table,
 )
+from .run_state import RunLock, atomic_write, create_new, fsync_dir, open_existing, read_small, refuse_links
 
 STATE_VERSION = 1
 JOURNAL_SUFFIX = ".partial.jsonl"
 STATE_SUFFIX = ".partial.json"
 TEMP_SUFFIX = ".partial.tmp"
+LOCK_SUFFIX = ".lock"
+LANGUAGE_OPTION = "--languages en"  # `presslens batch` (either engine) names its own option in the warning
 _FINGERPRINT_BYTES = 1 << 20
 _ERROR_EXAMPLES = 3
 log = logging.getLogger("presslens.batch")
@@ -114,6 +121,12 @@ class RunPlan:
     settings: BatchSettings
     state: dict[str, Any] | None = None  # the interrupted run's state when resuming
     already_complete: bool = False
+    lock: RunLock | None = None  # held from the checks to the end of the run
+
+    def release(self) -> None:
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
 
     @property
     def journal(self) -> Path:
@@ -133,7 +146,9 @@ def partial_files(output: str) -> list[Path]:
 
 
 def plan_run(settings: BatchSettings, *, resume: bool, overwrite: bool) -> RunPlan:
-    """Check the input, the output and any interrupted run; raise `BatchError` saying what to do."""
+    """Check the input, the output and any interrupted run; raise `BatchError` saying what to do.
+
+    The plan holds the lock on OUTPUT until `run_batch` ends (or `plan.release()`)."""
     for path in (settings.input, settings.output):
         detect_format(path)  # ValueError naming the known extensions
     plan = RunPlan(settings)
@@ -144,11 +159,26 @@ def plan_run(settings: BatchSettings, *, resume: bool, overwrite: bool) -> RunPl
         raise BatchError("OUTPUT is the INPUT file; choose another OUTPUT path")
     if not output.parent.is_dir():
         raise BatchError(f"the folder of OUTPUT does not exist: {output.parent}; create it first")
-    leftovers = [path for path in partial_files(settings.output) if path.exists()]
+    plan.lock = RunLock.acquire(Path(settings.output + LOCK_SUFFIX), settings.output)
+    try:
+        _check_output(plan, resume=resume, overwrite=overwrite)
+    except BaseException:
+        plan.release()
+        raise
+    if plan.already_complete:
+        plan.release()  # nothing will be written
+    return plan
+
+
+def _check_output(plan: RunPlan, *, resume: bool, overwrite: bool) -> None:
+    settings, output = plan.settings, Path(plan.settings.output)
+    leftovers = [path for path in partial_files(settings.output) if os.path.lexists(path)]
     if overwrite:
         for path in [output, *leftovers]:
-            path.unlink(missing_ok=True)
-        return plan
+            path.unlink(missing_ok=True)  # a link is removed itself, never its target
+        return
+    if resume:
+        refuse_links(leftovers)
     state = _load_state(plan.state_file) if plan.state_file.exists() else None
     if not resume:
         if output.exists():
@@ -164,13 +194,13 @@ def plan_run(settings: BatchSettings, *, resume: bool, overwrite: bool) -> RunPl
             raise BatchError(
                 f"an interrupted run into {output} was found ({', '.join(p.name for p in leftovers)}); {what_to_do}"
             )
-        return plan
+        return
     if settings.input == STDIO:
         raise BatchError("--resume needs INPUT to be a file: records read from stdin cannot be checked or skipped")
     if state is None:
         if output.exists():
             plan.already_complete = True  # nothing interrupted: a finished earlier run
-        return plan  # a journal without state holds no committed record: start afresh
+        return  # a journal without state holds no committed record: start afresh
     _check_same_run(state, settings)
     if output.exists() and not state["finished"]:
         raise BatchError(
@@ -178,11 +208,18 @@ def plan_run(settings: BatchSettings, *, resume: bool, overwrite: bool) -> RunPl
             f"{output.name}.partial* files, or pass --overwrite to start again"
         )
     plan.state = state
-    return plan
 
 
 def run_batch(plan: RunPlan, analyzer: Any, *, progress: bool = False, commit_every: int | None = None) -> BatchReport:
-    """Analyze every record of the input into the output; returns the counts. Fatal problems raise."""
+    """Analyze every record of the input into the output; returns the counts. Fatal problems raise.
+    The plan's lock on OUTPUT is released at the end, whatever happens."""
+    try:
+        return _run(plan, analyzer, progress=progress, commit_every=commit_every)
+    finally:
+        plan.release()
+
+
+def _run(plan: RunPlan, analyzer: Any, *, progress: bool, commit_every: int | None) -> BatchReport:
     settings, started = plan.settings, time.monotonic()
     report = BatchReport(output=settings.output, already_complete=plan.already_complete)
     if plan.already_complete:
@@ -209,7 +246,7 @@ def run_batch(plan: RunPlan, analyzer: Any, *, progress: bool = False, commit_ev
     try:
         numbered = zip(itertools.count(state["records_done"]), records)
         while chunk := list(itertools.islice(numbered, chunk_size)):
-            outputs = _analyze_chunk(chunk, settings, analyzer)
+            outputs = _analyze_chunk(chunk, settings, analyzer, done=bar.update)
             for record in outputs:
                 if "error" in record:
                     report.errors += 1
@@ -218,7 +255,6 @@ def run_batch(plan: RunPlan, analyzer: Any, *, progress: bool = False, commit_ev
                 else:
                     report.ok += 1
             sink.commit(outputs, ok=report.ok, errors=report.errors)
-            bar.update(len(chunk))
         sink.close(finished=True)
     except BaseException as error:
         sink.close(finished=False)
@@ -237,40 +273,52 @@ def run_batch(plan: RunPlan, analyzer: Any, *, progress: bool = False, commit_ev
 # ------------------------------------------------------------------------------------------ one chunk
 
 
-def _analyze_chunk(chunk: list[tuple[int, Any]], settings: BatchSettings, analyzer: Any) -> list[dict[str, Any]]:
-    """Output records for one chunk of (number, RawRecord), in input order."""
+def _analyze_chunk(chunk: list[tuple[int, Any]], settings: BatchSettings, analyzer: Any, *,
+                   done: Callable[[int], Any] | None = None) -> list[dict[str, Any]]:
+    """Output records for one chunk of (number, RawRecord), in input order. `done(n)` is called as records
+    are finished (an error record at once, analyzed ones model batch by model batch): the progress bar."""
+    done = done or (lambda count: None)
     outputs: list[dict[str, Any] | None] = [None] * len(chunk)
     prepared: list[tuple[int, str, Any]] = []  # (position, id, PreparedArticle)
     for position, (number, record) in enumerate(chunk):
         article = article_fields(record, settings.fields, number)  # the input gate, with batch field names
         if isinstance(article, tuple):
             outputs[position] = {"id": article[0], "error": article[1]}
+            done(1)
             continue
         try:
-            prepared.append((position, article.id, analyzer.prepare(article, languages=settings.languages)))
+            prepared.append((position, article.id, analyzer.prepare(article, languages=settings.languages,
+                                                                    language_option=LANGUAGE_OPTION)))
         except InputError as error:
             outputs[position] = {"id": article.id, "error": str(error)}
+            done(1)
         except Exception as error:  # a bug in cleaning: this record only, with the traceback in the log
             log.exception("preparing record %s failed", article.id)
             outputs[position] = {"id": article.id, "error": _failure(error)}
+            done(1)
     if prepared:
         positions, ids, articles = zip(*prepared)
-        for position, output in zip(positions, _analyze_prepared(articles, ids, settings, analyzer)):
+        for position, output in zip(positions, _analyze_prepared(articles, ids, settings, analyzer, done)):
             outputs[position] = output
     return outputs  # type: ignore[return-value]
 
 
-def _analyze_prepared(articles: tuple, ids: tuple[str, ...], settings: BatchSettings, analyzer: Any) -> list[dict[str, Any]]:
+def _analyze_prepared(articles: tuple, ids: tuple[str, ...], settings: BatchSettings, analyzer: Any,
+                      done: Callable[[int], Any]) -> list[dict[str, Any]]:
+    results: list[dict[str, Any]] = []
     try:
-        return [_result(record_id, a, settings) for record_id, a in zip(ids, _analyze_many(analyzer, articles, settings))]
+        for record_id, analysis in zip(ids, _analyze_many(analyzer, articles, settings)):
+            results.append(_result(record_id, analysis, settings))
+            done(1)
+        return results
     except PresslensError as error:
         log.info("a chunk of %d records failed (%s); analysing them one by one", len(articles), error)
     except Exception:
         log.warning("a chunk of %d records failed; analysing them one by one", len(articles), exc_info=True)
     # Something in the chunk failed: analyze one by one so that only the culprit gets an error record. An
     # unexpected exception from every article is not about the records: stop the run rather than fill OUTPUT.
-    results, unexpected = [], None
-    for record_id, article in zip(ids, articles):
+    counted, results, unexpected = len(results), [], None  # the first `counted` were shown as done already
+    for number, (record_id, article) in enumerate(zip(ids, articles)):
         try:
             results.append(_result(record_id, next(_analyze_many(analyzer, [article], settings)), settings))
         except PresslensError as error:
@@ -279,6 +327,8 @@ def _analyze_prepared(articles: tuple, ids: tuple[str, ...], settings: BatchSett
             log.error("analysing record %s failed", record_id, exc_info=True)
             unexpected = unexpected or error
             results.append({"id": record_id, "error": _failure(error)})
+        if number >= counted:
+            done(1)
     if unexpected is not None and len(results) > 1 and all("error" in result for result in results):
         raise unexpected
     return results
@@ -311,16 +361,18 @@ class _Journal:
         self.plan, self.state = plan, state
         if plan.state is None:  # a fresh run: state first, so that a journal never exists uncommitted
             self._write_state()
-            self.stream = open(plan.journal, "wb")
+            self.stream = create_new(plan.journal)
             return
         committed = state["journal_bytes"]
-        size = plan.journal.stat().st_size if plan.journal.exists() else 0
+        exists = os.path.lexists(plan.journal)
+        self.stream = open_existing(plan.journal, "r+b") if exists else create_new(plan.journal)
+        size = os.fstat(self.stream.fileno()).st_size
         if size < committed:
+            self.stream.close()
             raise BatchError(
                 f"{plan.journal} is shorter ({size} bytes) than its committed length ({committed}); it was "
                 "changed outside presslens. Pass --overwrite to start again"
             )
-        self.stream = open(plan.journal, "r+b" if plan.journal.exists() else "wb")
         self.stream.truncate(committed)  # drop lines written after the last commit (maybe half a line)
         self.stream.seek(committed)
 
@@ -341,7 +393,7 @@ class _Journal:
             self._write_state()
 
     def _write_state(self) -> None:
-        _atomic_write(self.plan.state_file, json.dumps(self.state, indent=1).encode())
+        atomic_write(self.plan.state_file, json.dumps(self.state, indent=1).encode())
 
 
 class _StdoutSink:
@@ -357,56 +409,29 @@ def _finish(plan: RunPlan) -> None:
     """Turn the finished journal into OUTPUT (atomically) and remove the partial files."""
     output, fmt = Path(plan.settings.output), detect_format(plan.settings.output)
     if not output.exists():
+        refuse_links([plan.journal])  # renamed onto OUTPUT, a link would make OUTPUT that link
         if fmt == "jsonl":
             os.replace(plan.journal, output)  # the journal is already the output, byte for byte
         else:
-            with open(plan.journal, "rb") as journal:
+            with open_existing(plan.journal) as journal, create_new(plan.temp_output) as target:
                 if fmt == "jsonl.gz":
-                    _gzip_lines(journal, plan.temp_output)
+                    _gzip_lines(journal, target)
                 else:
-                    write_table((json.loads(line) for line in journal), str(plan.temp_output), fmt)
-            _fsync_path(plan.temp_output)
+                    write_table((json.loads(line) for line in journal), target, fmt)
+                target.flush()
+                os.fsync(target.fileno())
             os.replace(plan.temp_output, output)
-        _fsync_dir(output.parent)
+        fsync_dir(output.parent)
     for path in partial_files(plan.settings.output):
         path.unlink(missing_ok=True)
 
 
-def _gzip_lines(journal: Any, target: Path) -> None:
+def _gzip_lines(journal: Any, target: Any) -> None:
     import gzip
     import shutil
 
-    with gzip.open(target, "wb") as compressed:
+    with gzip.GzipFile(fileobj=target, mode="wb") as compressed:  # closing it leaves `target` open
         shutil.copyfileobj(journal, compressed, 1 << 20)
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    temp = path.with_name(path.name + ".tmp")
-    with open(temp, "wb") as stream:
-        stream.write(data)
-        stream.flush()
-        os.fsync(stream.fileno())
-    os.replace(temp, path)
-    _fsync_dir(path.parent)
-
-
-def _fsync_path(path: Path) -> None:
-    with open(path, "rb") as stream:
-        os.fsync(stream.fileno())
-
-
-def _fsync_dir(folder: Path) -> None:
-    # Makes a rename survive a power cut too; not possible (nor needed) on every platform.
-    try:
-        descriptor = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)
 
 
 # ---------------------------------------------------------------------------------------- resume checks
@@ -420,13 +445,24 @@ def _new_state(settings: BatchSettings) -> dict[str, Any]:
     }
 
 
+_STATE_FIELDS = {  # what a run state must hold, and of which JSON type
+    "input": (dict, type(None)), "options": (dict,), "model": (dict, type(None)), "records_done": (int,),
+    "journal_bytes": (int,), "ok": (int,), "errors": (int,), "finished": (bool,),
+}
+
+
 def _load_state(path: Path) -> dict[str, Any]:
     try:
-        state = json.loads(path.read_bytes())
+        state = json.loads(read_small(path))
     except (OSError, ValueError) as error:
         raise BatchError(f"cannot read the run state {path}: {error}; pass --overwrite to start again") from error
     if not isinstance(state, dict) or state.get("presslens_batch_state") != STATE_VERSION:
         raise BatchError(f"{path} is not a run state this presslens understands; pass --overwrite to start again")
+    wrong = [name for name, kinds in _STATE_FIELDS.items() if name not in state or not isinstance(state[name], kinds)
+             or kinds == (int,) and (isinstance(state[name], bool) or state[name] < 0)]
+    if wrong:
+        raise BatchError(f"the run state {path} has missing or wrong fields ({', '.join(wrong)}); it was changed "
+                         "outside presslens. Pass --overwrite to start again")
     return state
 
 
@@ -511,11 +547,35 @@ def _check_same_model(state: dict[str, Any], identity: dict[str, Any]) -> None:
 # ---------------------------------------------------------------------------------------------- progress
 
 
+REFRESH_SECONDS = 1.0  # the bar is redrawn at least this often, even while one model batch runs
+
+
+class _ProgressBar(tqdm):
+    """tqdm, updated record by record as model batches finish (at most every `mininterval`), and redrawn
+    every REFRESH_SECONDS by a thread meanwhile, so that the elapsed time and rate never stand still."""
+
+    def start_ticking(self) -> None:
+        self._stop_ticking = threading.Event()
+        threading.Thread(target=self._tick, daemon=True, name="presslens-progress").start()
+
+    def _tick(self) -> None:
+        while not self._stop_ticking.wait(REFRESH_SECONDS):
+            self.refresh()
+
+    def close(self) -> None:
+        stop = getattr(self, "_stop_ticking", None)
+        if stop is not None:
+            stop.set()
+        super().close()
+
+
 def _progress_bar(path: str, done: int, *, enabled: bool) -> tqdm:
-    bar = tqdm(
+    bar = _ProgressBar(
         initial=done, unit=" records", file=sys.stderr, disable=not enabled, dynamic_ncols=True,
-        smoothing=0.1, desc="analyzing",
+        smoothing=0.1, desc="analyzing", mininterval=0.25, miniters=1,
     )
+    if enabled:
+        bar.start_ticking()
     if enabled and path != STDIO:
         # Counting a big JSONL/CSV file takes a moment: do it aside, the bar gets its total (and ETA) later.
         threading.Thread(target=_set_total, args=(bar, path), daemon=True).start()

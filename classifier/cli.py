@@ -26,6 +26,7 @@ from .inputs import MAX_CHARS
 from .precision import PRECISIONS  # no torch: --help stays instant
 
 TASKS = ("topic", "stance", "summary")  # the contract's task keys (design.md); labels come from the model
+LANGUAGE_OPTION = "--languages en"  # named in the warning on an article in another language
 
 
 class TaskList(click.ParamType):
@@ -179,7 +180,8 @@ def analyze(file: str | None, text: str | None, title: str | None, targets: tupl
     analyzer = _load_analyzer(model_path, batch_size=1, precision=precision)
     note(f"reading {size:,} characters")
     prepared = analyzer.prepare(
-        {"text": article, "title": title, "targets": list(targets) or None}, languages=accepted
+        {"text": article, "title": title, "targets": list(targets) or None}, languages=accepted,
+        language_option=LANGUAGE_OPTION,
     )
     note(f"analyzing {len(prepared.sentences):,} sentences")
     analysis = analyzer.analyze(prepared, tasks=tasks, summary_sentences=summary_sentences)
@@ -330,6 +332,11 @@ def format_analysis(analysis: Any, include_text: bool = False) -> str:
         for warning in analysis.warnings:
             wrapped(warning, first="  - ")
         lines.append("")
+    if analysis.notes:
+        lines.append(heading("How it was read:"))
+        for note in analysis.notes:
+            wrapped(note, first="  - ")
+        lines.append("")
     lines.append(heading("Model: ") + f"{analysis.model.name} {analysis.model.version}")
     return "\n".join(lines)
 
@@ -382,7 +389,9 @@ def batch(input_path: str, output_path: str, text_field: str, title_field: str, 
                                       the first stance (toward the headline unless targets are given)
         summary                       the summary text
         stances                       all stances, with scores and evidence, as a JSON list
-        warnings                      JSON list of what the cleaner removed or noticed
+        warnings                      JSON list of problems: what the cleaner removed, replaced or cut
+        notes                         JSON list of how the article was read (sentences a stance
+                                      pass read, windows, where the summary was picked from)
         model_name, model_version     the model that produced the row
         result                        the full output contract as JSON (lossless; with "article"
                                       when --include-text is given)
@@ -471,12 +480,16 @@ def _batch_summary(report: Any) -> str:
     where = "stdout" if report.output == "-" else report.output
     new = report.total - report.skipped
     rate = f", {new / report.seconds:.1f} records/s" if report.seconds > 0 and new else ""
-    text = (f"done: {report.total} records -> {where}: {report.ok} ok, {report.errors} errors, "
+    text = (f"done: {_count(report.total, 'record')} -> {where}: {report.ok} ok, {_count(report.errors, 'error')}, "
             f"{report.skipped} skipped as already done ({_duration(report.seconds)}{rate})")
     if report.error_examples:
         text += "\nerrors (records with an \"error\" field), e.g.:"
         text += "".join(f"\n  id {record_id}: {message}" for record_id, message in report.error_examples)
     return text
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _duration(seconds: float) -> str:

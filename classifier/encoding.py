@@ -16,6 +16,8 @@ from collections.abc import Sequence
 
 import torch
 
+from .results import Note
+
 
 @dataclasses.dataclass
 class Window:
@@ -122,7 +124,7 @@ def first_document_window(tokenizer, title: str | None, tokens: list[list[int]],
 
 def note_windows(count: int, split: int, max_length: int, warnings: list[str]) -> None:
     if count > 1:
-        warnings.append(f"read in {count} windows of up to {max_length} tokens")
+        warnings.append(Note(f"read in {count} windows of up to {max_length} tokens"))
     if split:
         warnings.append("a sentence longer than one window was split")
 

@@ -302,6 +302,7 @@ def as_request_items(payload: Any, limits: Any) -> tuple[list[tuple[ArticleInput
         raise InputError(f"{len(items)} articles in one request; the limit is {limits.max_articles} per request: "
                          "split them over several", code="too_many_articles")
     checked, problems = [], []
+    known = (*ARTICLE_FIELDS, *OPTION_FIELDS)
     for number, item in enumerate(items):
         where = "" if single else f"article {number}: "
         if not isinstance(item, dict):
@@ -311,6 +312,10 @@ def as_request_items(payload: Any, limits: Any) -> tuple[list[tuple[ArticleInput
         raw_id = item.get("id")
         shown_id = scrub(raw_id) if isinstance(raw_id, str) else str(raw_id) if isinstance(raw_id, int) else None
         try:
+            unknown = sorted(str(key) for key in item if key not in known)
+            if unknown:  # here, so that the message lists the options too (as_input knows only the article)
+                raise InputError(f"unknown article fields {scrub(str(unknown))}; an article has {', '.join(known)}",
+                                 code="invalid_request")
             claims = item.get("targets")
             if isinstance(claims, list) and len(claims) > limits.max_targets:  # as given, blanks included
                 raise InputError(f"{len(claims)} targets (claims); the limit is {limits.max_targets} per "

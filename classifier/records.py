@@ -5,8 +5,8 @@
     write_table(output_records, "results.parquet", "parquet")  # the flat schema, TABLE_COLUMNS
 
 Readers never hold more than one record (JSONL, CSV) or one record batch (Parquet) in memory. A record that
-cannot be read (an undecodable JSON line, a line that is not an object, a CSV row with too many fields) is
-yielded as an error, never raised, so a batch run reports it and goes on; only a file that cannot be read at
+cannot be read (an undecodable JSON line, a line that is not an object, a CSV row with too many fields, a
+CSV quote never closed: `classifier/csv_rows.py`) is yielded as an error, never raised, so a batch run reports it and goes on; only a file that cannot be read at
 all raises `BatchError`. Record numbers count records, not lines: blank JSONL lines are not records.
 """
 
@@ -24,6 +24,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from .csv_rows import csv_rows
 from .errors import BatchError
 from .inputs import ArticleInput
 
@@ -35,7 +36,6 @@ _SUFFIXES = {
 STDIO = "-"  # INPUT '-' is JSON Lines on stdin, OUTPUT '-' is JSON Lines on stdout
 PARQUET_READ_ROWS = 1024  # rows per Parquet record batch read: bounded memory, amortised decoding
 PARQUET_ROW_GROUP = 10_000  # rows per written Parquet row group
-_CSV_FIELD_LIMIT = 2**31 - 1  # csv's default 128 KiB per field is smaller than a long article
 # A JSONL line longer than this is reported as an error record without being held in memory (the HTTP API's
 # body limit; an article within the 200,000-character text limit fits with room to spare).
 MAX_LINE_BYTES = 5 * 1024 * 1024
@@ -45,7 +45,7 @@ _ANY_SURROGATE = re.compile("[\ud800-\udfff]")
 # The flat schema of CSV and Parquet outputs (documented in `presslens batch --help`).
 TABLE_COLUMNS = (
     "id", "error", "topic", "topic_score", "stance", "stance_score", "stance_target",
-    "summary", "stances", "warnings", "model_name", "model_version", "result",
+    "summary", "stances", "warnings", "notes", "model_name", "model_version", "result",
 )
 _FLOAT_COLUMNS = {"topic_score", "stance_score"}
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -128,8 +128,7 @@ def count_records(path: str) -> int:
         if fmt.startswith("jsonl"):
             return sum(1 for line, size in _bounded_lines(stream) if size > len(line) or line.strip())
         text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="")
-        csv.field_size_limit(_CSV_FIELD_LIMIT)
-        return max(sum(1 for row in csv.reader(text) if row) - 1, 0)  # minus the header row
+        return max(sum(1 for _, _, row, _ in csv_rows(text) if row != []) - 1, 0)  # minus the header row
 
 
 def _open_binary(path: str) -> BinaryIO:
@@ -196,17 +195,17 @@ def _parse_json_line(line: bytes, line_number: int) -> RawRecord:
 
 
 def _read_csv(stream: BinaryIO, fields: FieldMap, skip: int, path: str) -> Iterator[RawRecord]:
-    csv.field_size_limit(_CSV_FIELD_LIMIT)
     # surrogateescape keeps undecodable bytes recoverable per field, so only the records that hold them
     # get a warning (errors="replace" would hide which ones).
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
-    reader = csv.reader(text)
-    try:
-        header = next(reader)
-    except StopIteration:
+    rows = csv_rows(text)
+    for _, _, header, error in rows:
+        if error is not None:
+            raise BatchError(f"{path}: cannot read the CSV header: {error}")
+        if header:
+            break
+    else:
         return  # an empty file has no records
-    except csv.Error as error:
-        raise BatchError(f"{path}: cannot read the CSV header: {error}") from error
     header = [_fix_surrogates(name)[0] for name in header]
     if fields.text not in header:
         raise BatchError(
@@ -214,22 +213,13 @@ def _read_csv(stream: BinaryIO, fields: FieldMap, skip: int, path: str) -> Itera
             "name the text column with --text-field"
         )
     number = 0
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as error:  # the reader goes on with the next line afterwards
-            number += 1
-            if number > skip:
-                yield RawRecord(None, f"CSV row near line {reader.line_num} cannot be parsed: {error}")
-            continue
-        if not row:
+    for _, last_line, row, error in rows:
+        if row == []:
             continue  # csv yields [] for a blank line; not a record
         number += 1
         if number <= skip:
             continue
-        yield _csv_record(header, row, reader.line_num)
+        yield RawRecord(None, error) if error is not None else _csv_record(header, row, last_line)
 
 
 def _csv_record(header: list[str], row: list[str], line_number: int) -> RawRecord:
@@ -377,26 +367,36 @@ def flat_row(record: dict[str, Any]) -> dict[str, Any]:
     if summary is not None:
         row["summary"] = summary["text"]
     row["warnings"] = _json(record.get("warnings", []))
+    row["notes"] = _json(record.get("notes", []))
     model = record.get("model") or {}
     row["model_name"], row["model_version"] = model.get("name"), model.get("version")
     row["result"] = _json(record)
     return {key: _valid_utf8(value) for key, value in row.items()}
 
 
-def write_table(records: Iterable[dict[str, Any]], path: str, fmt: str) -> None:
-    """Write output records to `path` as `fmt` ('csv', 'csv.gz' or 'parquet') in the flat schema, streaming."""
+def write_table(records: Iterable[dict[str, Any]], path: str | BinaryIO, fmt: str) -> None:
+    """Write output records to `path` (a file name, or a binary stream left open) as `fmt` ('csv', 'csv.gz'
+    or 'parquet') in the flat schema, streaming."""
     if fmt == "parquet":
         _write_parquet(records, path)
         return
-    opener = gzip.open if fmt == "csv.gz" else open
-    with opener(path, "wt", encoding="utf-8", newline="") as stream:
-        writer = csv.DictWriter(stream, fieldnames=TABLE_COLUMNS)
-        writer.writeheader()
-        for record in records:
-            writer.writerow({key: csv_safe(value) for key, value in flat_row(record).items()})
+    if isinstance(path, str):
+        with open(path, "wb") as stream:
+            write_table(records, stream, fmt)
+        return
+    compressed = gzip.GzipFile(fileobj=path, mode="wb") if fmt == "csv.gz" else None
+    text = io.TextIOWrapper(compressed or path, encoding="utf-8", newline="")
+    writer = csv.DictWriter(text, fieldnames=TABLE_COLUMNS)
+    writer.writeheader()
+    for record in records:
+        writer.writerow({key: csv_safe(value) for key, value in flat_row(record).items()})
+    text.flush()
+    text.detach()  # closing the wrapper would close the caller's stream
+    if compressed is not None:
+        compressed.close()  # writes the gzip trailer; `path` stays open
 
 
-def _write_parquet(records: Iterable[dict[str, Any]], path: str) -> None:
+def _write_parquet(records: Iterable[dict[str, Any]], path: str | BinaryIO) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 

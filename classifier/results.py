@@ -1,12 +1,18 @@
 """What `Analyzer.analyze` returns: frozen dataclasses whose `to_dict()` is the output contract of design.md.
 
 One return type whatever the flags: a switched-off task is `None` here and its key is absent in `to_dict()`.
+`warnings` are problems (something removed, replaced, cut or doubtful); `notes` say how the article was read
+(how many sentences a stance pass read, how many windows, where the summary was picked from).
 """
 
 from __future__ import annotations
 
 import dataclasses
 from typing import Any
+
+
+class Note(str):
+    """A how-it-was-read note, collected beside the warnings while analysing: `Analysis.notes` gets it."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -109,9 +115,12 @@ class Analysis:
     stances: tuple[Stance, ...] | None = None
     summary: Summary | None = None
     warnings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # how the article was read; not problems
+    error: str | None = None  # analyze_many(errors="record"): why this article could not be analyzed
 
     def to_dict(self, include_text: bool = False) -> dict[str, Any]:
-        """The output contract (design.md). Keys of switched-off tasks are absent.
+        """The output contract (design.md). Keys of switched-off tasks are absent; an article that could not
+        be analyzed (`error` set) is {"id": ..., "error": "..."}, id only when known.
 
         include_text adds "article": the headline, language, page metadata and the sentences that every
         summary and evidence `index` points into.
@@ -119,6 +128,9 @@ class Analysis:
         data: dict[str, Any] = {}
         if self.id is not None:
             data["id"] = self.id
+        if self.error is not None:  # as `presslens batch` writes a bad record: {"id": ..., "error": ...}
+            data["error"] = self.error
+            return data
         if self.topic is not None:
             data["topic"] = self.topic.to_dict()
         if self.stances is not None:
@@ -128,6 +140,7 @@ class Analysis:
         if include_text:
             data["article"] = self.article_dict()
         data["warnings"] = list(self.warnings)
+        data["notes"] = list(self.notes)
         data["model"] = self.model.to_dict()
         return data
 

@@ -31,12 +31,13 @@ from classifier.errors import AnalysisError, InputError
 from classifier.inputs import as_request_items, check_work, scrub
 
 from .batching import BatcherClosedError, DeadlineExceeded, MicroBatcher, QueueFullError
-from .schemas import AnalysisOut, ErrorOut, HealthOut, Limits, request_body_schema
+from .schemas import AnalysisOut, ArticleErrorOut, ErrorOut, HealthOut, Limits, request_body_schema
 
 __all__ = ["ApiError", "Limits", "api_error_handler", "build_router", "install_error_handlers"]
 log = logging.getLogger("presslens.demo.api")
 ANALYZE_PATH = "/api/v1/analyze"
 _POLL_SECONDS = 0.25  # how often a waiting request looks whether its client is still there
+LANGUAGE_OPTION = '"languages": ["en"]'  # named in the warning on an article in another language
 
 
 # ---------------------------------------------------------------------------------------------- errors
@@ -108,7 +109,7 @@ def build_router(analyzer: Any, batcher: MicroBatcher, limits: Limits) -> APIRou
     @router.post(
         ANALYZE_PATH,
         summary="Analyze one article or a list of articles",
-        response_model=AnalysisOut | list[AnalysisOut],
+        response_model=AnalysisOut | list[AnalysisOut | ArticleErrorOut],
         responses=_ERROR_RESPONSES,
         openapi_extra={"requestBody": request_body_schema(limits)},
         tags=["analysis"],
@@ -117,7 +118,9 @@ def build_router(analyzer: Any, batcher: MicroBatcher, limits: Limits) -> APIRou
         """Send one article object (answer: one result) or a list of them (answer: a list, same order).
 
         Limits: see `GET /healthz` (`limits`), also stated in this schema. The result of each article is
-        the presslens output contract.
+        the presslens output contract. In a list, an article that matches the schema but cannot be analyzed
+        gets `{"id", "error", "message"}` in its place and the others are analyzed; a body that does not
+        match the schema is refused whole (422, naming each article).
         """
         started = time.monotonic()
         with batcher.incoming():  # a model call about to start waits a few ms for this request to join it
@@ -125,11 +128,12 @@ def build_router(analyzer: Any, batcher: MicroBatcher, limits: Limits) -> APIRou
             # Parsing a few MB of JSON, cleaning and counting tokens take milliseconds of CPU: off the event loop.
             items, single = await run_in_threadpool(_checked_items, body, limits)
             request.state.articles = len(items)  # for the request log line
-            prepared, costs = await run_in_threadpool(_prepare_all, analyzer, counter, items, single, limits)
+            prepared, costs, failed = await run_in_threadpool(_prepare_all, analyzer, counter, items, single, limits)
             futures = _submit(batcher, items, prepared, costs, started + limits.deadline_seconds)
         outcomes = await _analyze_through_queue(request, futures, items, started + limits.deadline_seconds,
-                                                limits, single)
-        results = [outcome.to_dict(include_text=options.include_text) for outcome, (_, options) in zip(outcomes, items)]
+                                                limits, single, failed)
+        results = [outcome if isinstance(outcome, dict) else outcome.to_dict(include_text=options.include_text)
+                   for outcome, (_, options) in zip(outcomes, items)]
         return SafeJSONResponse(results[0] if single else results)
 
     @router.api_route(ANALYZE_PATH, methods=["GET", "PUT", "PATCH", "DELETE"], include_in_schema=False)
@@ -216,39 +220,56 @@ def _checked_items(body: bytes, limits: Limits) -> tuple[list, bool]:
         raise ApiError(422, error.code, str(error)) from None
     if problems:
         details = [{"index": p.index, "id": p.id, "message": p.message} for p in problems]
-        raise ApiError(422, problems[0].code, "; ".join(p.message for p in problems[:5]), errors=details)
+        if single:
+            raise ApiError(422, problems[0].code, problems[0].message, errors=details)
+        named = "; ".join(_named(p) for p in problems[:5]) + ("; ..." if len(problems) > 5 else "")
+        raise ApiError(422, problems[0].code,
+                       f"{len(problems)} of {len(payload)} articles do not match the request schema, so nothing was "
+                       f"analyzed; fix or remove them and send the list again: {named}", errors=details)
     return items, single
 
 
+def _named(problem: Any) -> str:
+    """'article 2 (id 'x'): what is wrong' (the message starts with 'article 2: ')."""
+    if problem.id is None:
+        return problem.message
+    prefix = f"article {problem.index}: "
+    return f"article {problem.index} (id {problem.id!r}): " + problem.message.removeprefix(prefix)
+
+
 def _prepare_all(analyzer: Any, counter: Any, items: list, single: bool,
-                 limits: Limits) -> tuple[list, list[int]]:
-    """Clean and segment every article and count its encoder windows (in a worker thread); all problems
-    at once as one 422."""
-    prepared, costs, errors = [], [], []
+                 limits: Limits) -> tuple[list, list[int], dict[int, dict]]:
+    """Clean and segment every article and count its encoder windows (in a worker thread).
+
+    One article alone that cannot be analyzed is a 422; in a list it gets its error in place (the returned
+    `failed`: number -> {"id", "error", "message"}; its `prepared` entry is None) and the others go on."""
+    prepared, costs, failed = [], [], {}
     for number, (article, options) in enumerate(items):
         try:
-            ready = analyzer.prepare(article, languages=options.languages)
+            ready = analyzer.prepare(article, languages=options.languages, language_option=LANGUAGE_OPTION)
+        except InputError as error:
+            failed[number] = {"id": article.id, "error": "invalid_article", "message": str(error)}
+        except Exception as error:  # a bug in cleaning: this request's article only
+            log.error("preparing article %d failed", number, exc_info=True)
+            failed[number] = {"id": article.id, "error": "analysis_failed", "message": f"analysis failed "
+                              f"({type(error).__name__}); the details are in the server log"}
+        else:
             prepared.append(ready)
             costs.append(counter(ready, options.tasks))
             if sum(costs) > limits.max_windows:
                 break  # over the budget already: say so now instead of cleaning the rest first
-        except InputError as error:
-            errors.append({"index": number, "id": article.id, "message": str(error)})
-        except Exception as error:  # a bug in cleaning: this request's article only
-            log.error("preparing article %d failed", number, exc_info=True)
-            errors.append({"index": number, "id": article.id,
-                           "message": f"analysis failed ({type(error).__name__}); the details are in the server log"})
-    if errors:
+            continue
+        prepared.append(None)
+        costs.append(0)
         if single:
-            raise ApiError(422, "invalid_article", errors[0]["message"])
-        message = "; ".join(f"article {e['index']}: {e['message']}" for e in errors[:5])
-        raise ApiError(422, "invalid_article", message, errors=errors)
+            raise ApiError(422, failed[number]["error"], failed[number]["message"])
+    ready = [p for p in prepared if p is not None]
     try:
-        check_work(sum(costs), limit=limits.max_windows, articles=len(prepared),
-                   counted_all=len(prepared) == len(items), claims=sum(len(p.targets) for p in prepared))
+        check_work(sum(costs), limit=limits.max_windows, articles=len(ready),
+                   counted_all=len(prepared) == len(items), claims=sum(len(p.targets) for p in ready))
     except InputError as error:
         raise ApiError(422, error.code, str(error)) from None
-    return prepared, costs
+    return prepared, costs, failed
 
 
 def _submit(batcher: MicroBatcher, items: list, prepared: list, costs: list[int],
@@ -256,7 +277,8 @@ def _submit(batcher: MicroBatcher, items: list, prepared: list, costs: list[int]
     """Queue the articles, one job per distinct options: (article numbers, future) per job."""
     groups: dict[tuple, list[int]] = {}
     for number, (_, options) in enumerate(items):
-        groups.setdefault(options.key, []).append(number)
+        if prepared[number] is not None:  # None: an article with its error in place already
+            groups.setdefault(options.key, []).append(number)
     futures: list[tuple[list[int], Any]] = []
     try:
         for key, numbers in groups.items():
@@ -273,10 +295,11 @@ def _submit(batcher: MicroBatcher, items: list, prepared: list, costs: list[int]
 
 
 async def _analyze_through_queue(request: Request, futures: list[tuple[list[int], Any]], items: list,
-                                 deadline: float, limits: Limits, single: bool) -> list:
-    """Wait for the queued articles, watching the client and the deadline; outcomes in input order."""
+                                 deadline: float, limits: Limits, single: bool, failed: dict[int, dict]) -> list:
+    """Wait for the queued articles, watching the client and the deadline; outcomes in input order (an
+    Analysis, or in a list the {"id", "error", "message"} of an article that failed)."""
     waiting = {asyncio.wrap_future(future): numbers for numbers, future in futures}
-    outcomes: list[Any] = [None] * len(items)
+    outcomes: list[Any] = [failed.get(number) for number in range(len(items))]
     try:
         while waiting:
             remaining = deadline - time.monotonic()
@@ -300,11 +323,10 @@ async def _analyze_through_queue(request: Request, futures: list[tuple[list[int]
         raise ApiError(503, "busy", str(error), headers={"Retry-After": "10"}) from None
     for number, outcome in enumerate(outcomes):
         if isinstance(outcome, BaseException):
-            where = "" if single else f"article {number}: "
             code = "analysis_failed" if isinstance(outcome, AnalysisError) else getattr(outcome, "code", "invalid_article")
-            raise ApiError(422, code, where + str(outcome),
-                           errors=None if single else [{"index": number, "id": items[number][0].id,
-                                                        "message": str(outcome)}])
+            if single:
+                raise ApiError(422, code, str(outcome))
+            outcomes[number] = {"id": items[number][0].id, "error": code, "message": str(outcome)}
     return outcomes
 
 

@@ -47,7 +47,7 @@ def render_analysis(analysis: Any, seconds: float) -> ArticleView:
         stances=stances,
         summary=summary,
         highlighted=highlight_sentences(analysis),
-        warnings=_warnings_html(contract["warnings"]),
+        warnings=_warnings_html(contract["warnings"], contract.get("notes", [])),
         contract=contract,
     )
 
@@ -103,11 +103,18 @@ def _stances_html(stances: list[dict[str, Any]]) -> str:
     return '<div class="pl-stances">' + "".join(cards) + "</div>"
 
 
-def _warnings_html(warnings: list[str]) -> str:
-    if not warnings:
-        return _muted("No warnings: nothing was removed and the article fit one window.")
-    items = "".join(f"<li>{html.escape(w)}</li>" for w in warnings)
-    return f'<div class="pl-warnings"><strong>Warnings</strong><ul>{items}</ul></div>'
+def _warnings_html(warnings: list[str], notes: list[str] = ()) -> str:
+    """The warnings (problems), then the notes on how the article was read (issue 21: not warnings)."""
+    parts = []
+    if warnings:
+        items = "".join(f"<li>{html.escape(w)}</li>" for w in warnings)
+        parts.append(f'<div class="pl-warnings"><strong>Warnings</strong><ul>{items}</ul></div>')
+    else:
+        parts.append(_muted("No warnings: nothing was removed, replaced or cut."))
+    if notes:
+        items = "".join(f"<li>{html.escape(n)}</li>" for n in notes)
+        parts.append(f'<div class="pl-warnings pl-notes"><strong>How it was read</strong><ul>{items}</ul></div>')
+    return "".join(parts)
 
 
 def _muted(text: str) -> str:

@@ -155,8 +155,19 @@ class AnalysisOut(BaseModel):
     stances: list[StanceOut] | None = None
     summary: SummaryOut | None = None
     article: ArticleOut | None = None
-    warnings: list[str]
+    warnings: list[str] = Field(description="Problems: what reading removed, replaced or cut, or found doubtful.")
+    notes: list[str] = Field(description="How the article was read: the sentences each stance pass read, the "
+                                         "windows, where the summary was picked from. Not problems.")
     model: ModelOut
+
+
+class ArticleErrorOut(BaseModel):
+    """In a list's answer, in the place of an article that matched the schema but could not be analyzed."""
+
+    id: str | None = Field(description="The article's id, when it had one.")
+    error: str = Field(description="invalid_article (nothing to analyze after reading, binary data, a language "
+                                   "not in `languages`) or analysis_failed (details in the server log).")
+    message: str = Field(description="What was wrong and what to do about it.")
 
 
 class ErrorOut(BaseModel):

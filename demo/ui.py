@@ -80,7 +80,7 @@ def analyze_article(
     started = time.perf_counter()
     try:
         # prepare first: its InputError speaks of this article alone (analyze's names a batch position)
-        prepared = analyzer.prepare(article)
+        prepared = analyzer.prepare(article, language_option=None)  # the page has no such option to name
         budget = {"max_windows": limits.max_windows} if hasattr(analyzer, "batcher") else {}  # the server's page
         analysis = analyzer.analyze(prepared, tasks=list(tasks), summary_sentences=int(summary_sentences), **budget)
     except PresslensError as error:

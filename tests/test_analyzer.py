@@ -28,7 +28,7 @@ LONG_ARTICLE = "\n\n".join(
     f"Members said item {i} would cost about {i * 3} million dollars over five years."
     for i in range(1, 16)
 )
-CONTRACT_KEYS = {"id", "topic", "stances", "summary", "warnings", "model"}
+CONTRACT_KEYS = {"id", "topic", "stances", "summary", "warnings", "notes", "model"}
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +114,7 @@ def test_results_are_frozen(analyzer):
 # -- windows and warnings -------------------------------------------------------------------------------
 def test_long_article_is_read_in_windows_without_cutting_sentences(analyzer):
     result = analyzer.analyze(LONG_ARTICLE, title="Council approves budget", summary_sentences=4)
-    windows = [w for w in result.warnings if w.startswith("read in ")]
+    windows = [w for w in result.notes if w.startswith("read in ")]
     assert windows and windows[0].endswith("windows of up to 64 tokens")
     assert int(windows[0].split()[2]) > 3
     assert not any("split" in w for w in result.warnings)
@@ -124,11 +124,11 @@ def test_long_article_is_read_in_windows_without_cutting_sentences(analyzer):
 @pytest.mark.parametrize(("tasks", "reported"), [(["topic"], False), (["stance"], True), (["topic", "stance"], True)])
 def test_windows_are_reported_by_whichever_pass_reads_the_whole_article(analyzer, tasks, reported):
     result = analyzer.analyze(LONG_ARTICLE, title="Council approves budget", tasks=tasks)
-    assert any(w.startswith("read in ") for w in result.warnings) == reported
-    assert len([w for w in result.warnings if w.startswith("read in ")]) <= 1
+    assert any(w.startswith("read in ") for w in result.notes) == reported
+    assert len([w for w in result.notes if w.startswith("read in ")]) <= 1
 
 
-def test_summary_is_picked_from_the_first_window_with_a_warning(analyzer):
+def test_summary_is_picked_from_the_first_window_with_a_note(analyzer):
     # Each sentence has its own trigrams (the index is every other word), so any of the 30 could be picked;
     # only those in the first 64-token window are candidates, and every one of them gets a real score.
     text = " ".join(f"Council {i} approved {i} budget {i} items {i}." for i in range(30))
@@ -137,13 +137,13 @@ def test_summary_is_picked_from_the_first_window_with_a_warning(analyzer):
     assert 2 <= len(indices) < 30
     assert indices == list(range(len(indices)))
     assert all(s.score > 0.0 for s in result.summary.sentences)
-    assert f"summary picked from the first {len(indices)} of 30 sentences" in " ".join(result.warnings)
+    assert f"summary picked from the first {len(indices)} of 30 sentences" in " ".join(result.notes)
 
 
 def test_short_article_has_no_first_window_warning(analyzer):
     result = analyzer.analyze("The dam broke at noon. Nobody was hurt, officials said.")
     assert len(result.summary.sentences) == 2
-    assert not any(w.startswith("summary picked from") for w in result.warnings)
+    assert not any(w.startswith("summary picked from") for w in result.notes)
 
 
 def test_giant_sentence_is_split_with_a_warning(analyzer):
@@ -241,6 +241,61 @@ def test_a_bad_article_in_a_stream_raises_after_the_good_ones_before_it(analyzer
     assert next(results).sentences == ("Rates held.", "Banks gained.")
     with pytest.raises(InputError, match=r"article 2 \(0-based\).*empty"):
         next(results)
+
+
+def test_the_raised_error_says_how_to_go_on_instead(analyzer):
+    with pytest.raises(InputError, match=r'article 1 \(0-based\).*empty.*errors="record"'):
+        list(analyzer.analyze_many(["Prices rose. Shares fell.", ""]))
+    with pytest.raises(InputError) as single:
+        analyzer.analyze("")
+    assert "errors=" not in str(single.value)  # one article: nothing to go on with
+
+
+def test_analyze_many_errors_record_gives_bad_articles_an_error_result_and_goes_on(analyzer):
+    """Before (issue 21): one empty record stopped the whole loop with InputError; batch's per-record
+    failure mode was not available in Python."""
+    articles = [{"id": "a", "text": ARTICLE}, {"id": "empty", "text": ""}, "Rates held. Banks gained.",
+                {"id": "typed", "text": 5}, ArticleInput(text="   ", id="blank"), {"text": ARTICLE, "colour": "red"},
+                {"id": "z", "text": "x y z."}]
+    results = list(analyzer.analyze_many(articles, batch_size=2, errors="record"))
+    assert [r.id for r in results] == ["a", "empty", None, "typed", "blank", None, "z"]
+    assert [r.error is None for r in results] == [True, False, True, False, False, False, True]
+    assert results[1].to_dict() == {"id": "empty", "error": "text is empty: give the article's text (plain text or HTML)"}
+    assert results[3].to_dict() == {"id": "typed", "error": "text must be a string, got a number"}
+    assert results[5].to_dict() == {"error": "unknown article fields ['colour']; an article has text, title, targets, id"}
+    assert results[1].topic is None and results[1].stances is None and results[1].summary is None
+    good = analyzer.analyze(ARTICLE, id="a")
+    assert results[0].to_dict() == good.to_dict()  # the good ones as if alone
+    with pytest.raises(InputError, match="errors must be"):
+        analyzer.analyze_many(articles, errors="ignore")
+
+
+class _Poisoned(Analyzer):
+    """The real tiny analyzer with a fault injected: cleaning, or the model pass over a chunk, fails with an
+    unexpected exception for an article holding a marker word (as a bug deep in the code would)."""
+
+    def prepare(self, article, **options):
+        prepared = super().prepare(article, **options)
+        if "CLEANBUG" in " ".join(prepared.sentences):
+            raise RuntimeError("injected cleaning bug")
+        return prepared
+
+    def _analyze_chunk(self, chunk, *args):
+        if any("MODELBUG" in " ".join(a.sentences) for a in chunk):
+            raise TypeError("injected model bug")
+        return super()._analyze_chunk(chunk, *args)
+
+
+def test_analyze_many_errors_record_keeps_an_unexpected_failure_with_its_article(tiny_analyzer, caplog):
+    poisoned = _Poisoned(tiny_analyzer.model, tiny_analyzer.tokenizer, batch_size=4, precision="fp32")
+    texts = ["Rates rose today.", "Rates fell CLEANBUG today.", "Rates held MODELBUG today.", "Banks gained today."]
+    results = list(poisoned.analyze_many(texts, errors="record"))
+    assert [r.error for r in results] == [None, "analysis failed: RuntimeError: injected cleaning bug",
+                                          "analysis failed: TypeError: injected model bug", None]
+    assert results[3].topic is not None  # its neighbour in the failed chunk was analyzed one by one
+    assert any(r.exc_info and r.exc_info[0] is TypeError for r in caplog.records)
+    with pytest.raises(RuntimeError):  # the default still raises
+        list(poisoned.analyze_many(texts))
 
 
 def test_prepared_articles_can_be_passed_on(analyzer):

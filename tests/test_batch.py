@@ -28,7 +28,7 @@ from classifier.errors import BatchError
 from classifier.records import TABLE_COLUMNS, detect_format
 
 REPO = Path(__file__).resolve().parents[1]
-CONTRACT_KEYS = {"id", "topic", "stances", "summary", "warnings", "model"}
+CONTRACT_KEYS = {"id", "topic", "stances", "summary", "warnings", "notes", "model"}
 SENTENCES = [
     "The central bank raised interest rates by a quarter point on Tuesday.",
     "Officials said inflation had stayed above the target for a year.",
@@ -173,7 +173,7 @@ def check_output(records: list[dict], expected: list[tuple[str, bool, int | None
             continue
         assert "error" not in record, record
         keys = {"topic": "topic", "stance": "stances", "summary": "summary"}
-        assert set(record) == {"id", "warnings", "model", *(keys[task] for task in tasks)}
+        assert set(record) == {"id", "warnings", "notes", "model", *(keys[task] for task in tasks)}
         if "stance" in tasks:
             assert len(record["stances"]) == stances
         if "topic" in tasks:
@@ -232,7 +232,7 @@ def test_tasks_and_fields_options(tmp_path, tiny_analyzer):
         rows = list(csv.DictReader(stream))
     assert [row["id"] for row in rows] == [f"k{i}" for i in range(5)]
     assert all(row["topic"] and not row["stance"] and not row["summary"] and not row["stances"] for row in rows)
-    assert all(set(json.loads(row["result"])) == {"id", "topic", "warnings", "model"} for row in rows)
+    assert all(set(json.loads(row["result"])) == {"id", "topic", "warnings", "notes", "model"} for row in rows)
 
 
 def test_stdout_output_streams_jsonl(tmp_path, tiny_analyzer, capfdbinary):

@@ -17,7 +17,7 @@ ARTICLE = (
     "More news: Ten things to know today\n\n"
     "Analysts at Barclays expect another rise in March. Dr. Smith said the outlook was uncertain."
 )
-CONTRACT = {"topic", "stances", "summary", "warnings", "model"}
+CONTRACT = {"topic", "stances", "summary", "warnings", "notes", "model"}
 
 
 @pytest.fixture
@@ -81,7 +81,7 @@ def test_analyze_json_is_the_contract(cli, article_file, tiny_checkpoint):
 def test_analyze_tasks_switch_keys_off(cli, article_file, tiny_checkpoint):
     result = cli("analyze", article_file, "--json", "--tasks", "summary, topic", "--model", tiny_checkpoint)
     assert result.exit_code == 0, result.output
-    assert set(json.loads(result.stdout)) == {"topic", "summary", "warnings", "model"}
+    assert set(json.loads(result.stdout)) == {"topic", "summary", "warnings", "notes", "model"}
     human = cli("analyze", article_file, "--tasks", "stance", "--model", tiny_checkpoint)
     assert human.exit_code == 0 and "Stance toward" in human.stdout and "Topic:" not in human.stdout
 
@@ -206,7 +206,7 @@ def test_batch_stdin_to_stdout(cli, tmp_path, tiny_checkpoint):
     assert result.exit_code == 0, result.output
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["id"] for r in records] == ["a", "b", "2", "3"]
-    assert set(records[0]) == {"id", "topic", "warnings", "model"} and "error" in records[2]
+    assert set(records[0]) == {"id", "topic", "warnings", "notes", "model"} and "error" in records[2]
     assert "records" in result.stderr  # the progress bar, forced on
 
 
@@ -256,3 +256,29 @@ def test_serve_with_a_bad_model_fails_before_serving(cli, tmp_path):
     result = cli("serve", "--port", "59999", "--model", tmp_path / "no_model")
     assert result.exit_code == 1, result.output
     assert "no_model" in result.output or "demo extra" in result.output
+
+
+# ------------------------------------------------------------------- each surface names its own option
+GERMAN_PAGE = Path(__file__).parent / "pages" / "german_page.html"
+
+
+def _language_warning(warnings: list[str]) -> str:
+    found = [w for w in warnings if "not English" in w]
+    assert len(found) == 1, warnings
+    return found[0]
+
+
+def test_the_language_warning_names_the_option_of_each_surface(cli, tiny_checkpoint, tiny_analyzer, tmp_path):
+    """Before: every surface said `pass languages=en`, the Python spelling, also to CLI users (issue 21)."""
+    analyzed = cli("analyze", GERMAN_PAGE, "--json", "--model", tiny_checkpoint)
+    assert analyzed.exit_code == 0, analyzed.output
+    warning = _language_warning(json.loads(analyzed.stdout)["warnings"])
+    assert warning.endswith("(pass --languages en to refuse such articles)"), warning
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps({"id": "de", "text": GERMAN_PAGE.read_text(encoding="utf-8")}) + "\n",
+                      encoding="utf-8")
+    assert cli("batch", source, tmp_path / "out.jsonl", "--model", tiny_checkpoint, "--no-progress").exit_code == 0
+    record = json.loads((tmp_path / "out.jsonl").read_text(encoding="utf-8"))
+    assert _language_warning(record["warnings"]).endswith("(pass --languages en to refuse such articles)")
+    python = _language_warning(tiny_analyzer.analyze(GERMAN_PAGE.read_bytes()).warnings)
+    assert python.endswith("(pass languages=[\"en\"] to refuse such articles)"), python

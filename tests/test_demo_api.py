@@ -79,7 +79,7 @@ def test_one_article_in_one_result_out(client, tiny_analyzer):
     assert response.status_code == 200, response.text
     result = response.json()
     assert isinstance(result, dict)
-    assert set(result) == {"id", "topic", "stances", "summary", "warnings", "model"}
+    assert set(result) == {"id", "topic", "stances", "summary", "warnings", "notes", "model"}
     assert result["id"] == "a1"
     assert result["stances"][0]["target"] == "The final is in May"
     assert result["topic"]["label"] in tiny_analyzer.labels["topic"]
@@ -105,8 +105,8 @@ def test_a_list_in_a_list_out_in_order_with_per_article_options(client):
     assert response.status_code == 200, response.text
     results = response.json()
     assert [r["id"] for r in results] == ["7", "b", "c"]  # an integer id comes back as a string
-    assert set(results[1]) == {"id", "topic", "warnings", "model"}
-    assert set(results[2]) == {"id", "summary", "warnings", "model"}
+    assert set(results[1]) == {"id", "topic", "warnings", "notes", "model"}
+    assert set(results[2]) == {"id", "summary", "warnings", "notes", "model"}
     assert len(results[2]["summary"]["sentences"]) == 1
 
 
@@ -333,3 +333,43 @@ def test_presslens_serve_says_when_the_port_is_taken(tiny_checkpoint):
         result = CliRunner().invoke(main, ["serve", "--port", str(port), "--model", str(tiny_checkpoint)])
     assert result.exit_code == 1
     assert f"port {port} on 127.0.0.1 is already in use" in result.output and "--port" in result.output
+
+
+# ------------------------------------------------------------------------ issue 21: per-article answers
+GERMAN_PAGE = __import__("pathlib").Path(__file__).parent / "pages" / "german_page.html"
+
+
+def test_an_article_that_cannot_be_read_gets_its_error_in_place_and_the_others_are_analyzed(client):
+    """Before: one article that the schema allows but that cannot be analyzed (nothing left after reading,
+    a language not asked for) failed the whole list with 422."""
+    german = {"id": "de", "text": GERMAN_PAGE.read_text(encoding="utf-8"), "languages": ["en"]}
+    response = post(client, [{**ARTICLE, "id": "a"}, {"id": "empty-page", "text": "<html><body><script>x</script></body></html>"}, german,
+                             {**ARTICLE, "id": "b"}])
+    assert response.status_code == 200, response.text
+    results = response.json()
+    assert [r["id"] for r in results] == ["a", "empty-page", "de", "b"]
+    assert "topic" in results[0] and "topic" in results[3]
+    for result in results[1:3]:
+        assert set(result) == {"id", "error", "message"} and result["error"] == "invalid_article", result
+    assert "German (de)" in results[2]["message"]
+    # One article sent alone: its error is the answer (422), as before.
+    assert_error(post(client, {"text": "%PDF-1.4 binary"}), 422, "invalid_article", "PDF")
+
+
+def test_a_list_refused_by_the_schema_says_which_article_and_why(client):
+    response = post(client, [ARTICLE, {"id": "long", "text": "x" * 5_001}, {"id": 7, "text": "ok.", "colour": 1}])
+    body = assert_error(response, 422, "article_too_long", "2 of 3 articles", "article 1 (id 'long')",
+                        "article 2 (id '7')", "nothing was analyzed")
+    assert [e["index"] for e in body["errors"]] == [1, 2]
+
+
+def test_the_unknown_field_message_lists_every_field(client):
+    body = assert_error(post(client, {"text": "a.", "summary_length": 3}), 422, "invalid_request")
+    for field in ("text", "title", "targets", "id", "tasks", "summary_sentences", "include_text", "languages"):
+        assert field in body["message"].split("an article has ")[1], body["message"]
+
+
+def test_the_language_warning_names_the_api_field(client):
+    result = post(client, {"text": GERMAN_PAGE.read_text(encoding="utf-8")}).json()
+    (warning,) = [w for w in result["warnings"] if "not English" in w]
+    assert warning.endswith('(pass "languages": ["en"] to refuse such articles)'), warning

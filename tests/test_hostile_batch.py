@@ -12,9 +12,11 @@ import csv
 import gzip
 import json
 import logging
+import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -231,9 +233,9 @@ def test_resume_checks_the_resolved_precision_not_auto(tmp_path, tiny_checkpoint
 # ------------------------------------------------------------------------------------------ code reads
 def test_topic_only_analysis_of_a_long_article_says_it_read_the_first_window(tiny_analyzer):
     text = " ".join(f"Sentence {i} tells part {i} of a long story about the harbour." for i in range(60))
-    warnings = tiny_analyzer.analyze(text, title="Harbour story", tasks=["topic"]).warnings
+    warnings = tiny_analyzer.analyze(text, title="Harbour story", tasks=["topic"]).notes
     assert any(w.startswith("topic judged from the first ") and "of 60 sentences" in w for w in warnings), warnings
-    short = tiny_analyzer.analyze("One short sentence here.", title="Short", tasks=["topic"]).warnings
+    short = tiny_analyzer.analyze("One short sentence here.", title="Short", tasks=["topic"]).notes
     assert not any(w.startswith("topic judged") for w in short)
 
 
@@ -288,3 +290,148 @@ def test_one_gate_same_message_on_every_surface(tiny_analyzer, tmp_path):
     assert str(library.value) == expected
     assert batch_message == "'targets'[1]: every target (claim) must be a string, got a number"
     assert problems[0].message == expected
+
+
+# ===================================================================================== issue 21, round 2
+def _cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "classifier.cli", "batch", *args], cwd=REPO, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def _interrupted_run_into(tmp_path: Path, analyzer, model: Path, target: str = "out.jsonl") -> BatchSettings:
+    """A run interrupted after 4 of 12 records, with the options the CLI calls below use."""
+    settings = settings_for(tmp_path, target=target, model=str(model), tasks=("topic", "stance", "summary"))
+    _interrupted(tmp_path, analyzer, settings)
+    assert Path(settings.output + ".partial.json").exists()
+    return settings
+
+
+@pytest.mark.parametrize("planted", [".partial.jsonl", ".partial.json.tmp", ".partial.json"])
+def test_resume_never_follows_a_link_planted_at_a_run_state_file(tmp_path, tiny_analyzer, tiny_checkpoint, planted):
+    """Before: --resume opened OUTPUT.partial.jsonl / .partial.json.tmp through the link, truncated and
+    overwrote its target, and OUTPUT ended as a link to it."""
+    settings = _interrupted_run_into(tmp_path, tiny_analyzer, tiny_checkpoint)
+    link = Path(settings.output + planted)
+    victim = tmp_path / "victim.txt"
+    # Larger than the committed journal, so that the old code truncated it instead of refusing it as short.
+    victim.write_bytes((link.read_bytes() if link.exists() else b"") + b"precious data\n" * 1000)
+    before = victim.read_bytes()
+    link.unlink(missing_ok=True)
+    link.symlink_to(victim)
+    done = _cli(settings.input, settings.output, "--resume", "--model", str(tiny_checkpoint), "--precision", "fp32",
+                "--batch-size", "4", "--no-progress")
+    assert victim.read_bytes() == before
+    assert done.returncode == 1, done.stderr
+    assert "symbolic link" in done.stderr and link.name in done.stderr and "Traceback" not in done.stderr
+    assert not Path(settings.output).exists() and link.is_symlink()
+    # --overwrite removes the link (not its target) and starts again.
+    done = _cli(settings.input, settings.output, "--overwrite", "--model", str(tiny_checkpoint), "--precision",
+                "fp32", "--no-progress")
+    assert done.returncode == 0, done.stderr
+    assert victim.read_bytes() == before
+    assert not Path(settings.output).is_symlink() and len(read_jsonl(Path(settings.output))) == 12
+
+
+def test_a_fresh_run_creates_its_files_without_following_a_dangling_link(tmp_path, tiny_analyzer):
+    """A link whose target does not exist yet was followed too: the run created the target."""
+    (tmp_path / "in.jsonl").write_text(json.dumps({"id": "a", "text": BODY}) + "\n", encoding="utf-8")
+    settings = settings_for(tmp_path)
+    victim = tmp_path / "elsewhere.txt"
+    Path(settings.output + ".partial.json.tmp").symlink_to(victim)
+    with pytest.raises(BatchError, match="interrupted run"):
+        plan_run(settings, resume=False, overwrite=False)  # a dangling link is seen as a leftover too
+    report = run_batch(plan_run(settings, resume=False, overwrite=True), tiny_analyzer)
+    assert report.ok == 1 and not victim.exists() and not os.path.lexists(settings.output + ".partial.json.tmp")
+
+
+def test_a_state_file_with_missing_keys_is_a_clear_error(tmp_path, tiny_analyzer, tiny_checkpoint):
+    """Before: KeyError: 'input' (a traceback) from a state file with the right version and no other keys."""
+    settings = _interrupted_run_into(tmp_path, tiny_analyzer, tiny_checkpoint)
+    state_file = Path(settings.output + ".partial.json")
+    state = json.loads(state_file.read_text())
+    for broken in ({"presslens_batch_state": 1}, {**state, "records_done": "four"},
+                   {key: value for key, value in state.items() if key != "journal_bytes"}):
+        state_file.write_text(json.dumps(broken))
+        with pytest.raises(BatchError, match=r"missing or wrong fields \(.*\).*--overwrite"):
+            plan_run(settings, resume=True, overwrite=False)
+    done = subprocess.run([sys.executable, "-m", "classifier.cli", "batch", settings.input, settings.output,
+                           "--resume", "--no-progress"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1 and "Traceback" not in done.stderr and "missing or wrong fields" in done.stderr
+
+
+def test_a_second_run_into_the_same_output_is_refused_while_the_first_runs(tmp_path, tiny_checkpoint):
+    """Before: nothing stopped it; the two runs wrote one journal (once one died with a raw
+    [Errno 2] ... .partial.json.tmp)."""
+    source, target = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    records = [{"id": f"r{i}", "text": f"Record {i}. " + BODY} for i in range(3000)]
+    source.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    common = ["--model", str(tiny_checkpoint), "--precision", "fp32", "--batch-size", "2", "--no-progress"]
+    first = subprocess.Popen([sys.executable, "-m", "classifier.cli", "batch", str(source), str(target), *common],
+                             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        journal = Path(str(target) + ".partial.jsonl")
+        deadline = time.monotonic() + 120
+        while not (journal.exists() and journal.stat().st_size) and first.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        outcomes = [_cli(str(source), str(target), flag, *common) for flag in ("--resume", "--overwrite")]
+        assert first.poll() is None, f"the first run ended (rc {first.returncode}) before the second one was done"
+    finally:
+        out, err = first.communicate(timeout=600)
+    for second in outcomes:
+        assert second.returncode == 1, second.stderr
+        assert f"another presslens batch run (process {first.pid}) is writing {target}" in second.stderr
+        assert "Traceback" not in second.stderr
+    assert first.returncode == 0, err.decode()
+    assert [r["id"] for r in read_jsonl(target)] == [r["id"] for r in records]
+    assert not os.path.lexists(str(target) + ".lock")
+
+
+def test_a_csv_quote_never_closed_costs_one_record_not_the_rest_of_the_file(tmp_path, tiny_checkpoint):
+    """Before: row 2 of 102 opened a quote that was never closed; 2 records came out, rc 0, no warning."""
+    rows = [["id", "text"], ["r1", BODY]] + [[f"r{i}", f"Row {i}. " + BODY] for i in range(3, 103)]
+    with open(tmp_path / "in.csv", "w", newline="", encoding="utf-8") as stream:
+        csv.writer(stream).writerows(rows[:2])
+        stream.write('r2,"An opening quote, never closed. ' + BODY + "\r\n")
+        csv.writer(stream).writerows(rows[2:])
+    done = _cli(str(tmp_path / "in.csv"), str(tmp_path / "out.jsonl"), "--model", str(tiny_checkpoint),
+                "--precision", "fp32", "--no-progress")
+    assert done.returncode == 0, done.stderr
+    records = read_jsonl(tmp_path / "out.jsonl")
+    assert len(records) == 102 and [r["id"] for r in records[2:]] == [f"r{i}" for i in range(3, 103)]
+    assert records[1] == {"id": "1", "error": "the CSV record starting at line 3 has a quote that is never closed "
+                                              "(it ran to the end of the file); it was skipped; reading went on at "
+                                              "line 4"}
+    assert "101 ok, 1 error," in done.stderr
+
+
+class SlowModel:
+    """The real analyzer, whose every model batch takes `seconds` longer (as on a loaded laptop)."""
+
+    def __init__(self, analyzer, seconds: float):
+        self.analyzer, self.seconds = analyzer, seconds
+
+    def __getattr__(self, name):
+        return getattr(self.analyzer, name)
+
+    def analyze_many(self, articles, *, batch_size, **kwargs):
+        for position, result in enumerate(self.analyzer.analyze_many(articles, batch_size=batch_size, **kwargs)):
+            if position % batch_size == 0:
+                time.sleep(self.seconds)
+            yield result
+
+
+def test_the_progress_bar_moves_within_a_chunk_and_at_least_every_second(tmp_path, tiny_analyzer, capsys):
+    """Before: the bar moved once per chunk of 4 x batch size records (it sat at 0/56 for 23 s, then 100%)."""
+    import re
+
+    records = [{"id": f"r{i}", "text": f"Record {i}. " + BODY} for i in range(8)]
+    (tmp_path / "in.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    settings = settings_for(tmp_path)  # batch size 4: one chunk of 16 holds all 8 records
+    run_batch(plan_run(settings, resume=False, overwrite=False), SlowModel(tiny_analyzer, 1.6), progress=True)
+    frames = [frame for frame in re.split(r"[\r\n]", capsys.readouterr().err) if "analyzing" in frame]
+    shown = [(int(m.group(1)), m.group(2)) for frame in frames
+             if (m := re.search(r"(\d+)(?:/8)? records? ?\[(\d\d:\d\d)", frame) or
+                 re.search(r"(\d+)/8 \[(\d\d:\d\d)", frame))]
+    assert any(count == 4 for count, _ in shown), frames  # half way, within the one chunk
+    assert any(count == 0 and elapsed != "00:00" for count, elapsed in shown), frames  # refreshed while waiting
+    assert shown[-1][0] == 8

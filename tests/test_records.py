@@ -125,6 +125,61 @@ def test_csv_empty_file_has_no_records(tmp_path):
     assert list(read_records(path, FIELDS)) == []
 
 
+# A quote never closed (issue 21, item 3). Before: the rows after it vanished into one field, without a word.
+def _rows(first: int, last: int) -> bytes:
+    return b"".join(b"%d,Head %d,Body of row %d.\r\n" % (i, i, i) for i in range(first, last + 1))
+
+
+def test_csv_quote_never_closed_is_a_bad_record_and_the_rows_after_it_are_read(tmp_path):
+    data = b"id,title,text\r\n" + _rows(1, 1) + b'2,Head,"He said, and never stopped\r\n' + _rows(3, 102)
+    path = write_bytes(tmp_path / "in.csv", data)
+    records = list(read_records(path, FIELDS))
+    assert len(records) == 102 == count_records(path)  # before: 2 records
+    assert records[0].fields["id"] == "1"
+    assert records[1].fields is None
+    assert records[1].error == ("the CSV record starting at line 3 has a quote that is never closed (it ran to the end "
+                                "of the file); it was skipped; reading went on at line 4")
+    assert [r.fields["id"] for r in records[2:]] == [str(i) for i in range(3, 103)]
+    assert [r.fields["id"] for r in read_records(path, FIELDS, skip=50)] == [str(i) for i in range(51, 103)]
+
+
+def test_csv_quote_never_closed_in_the_last_line(tmp_path):
+    path = write_bytes(tmp_path / "in.csv", b"id,text\n1,fine\n2,\"open")
+    records = list(read_records(path, FIELDS))
+    assert records[0].fields == {"id": "1", "text": "fine"}
+    assert records[1].error == ("the CSV record starting at line 3 has a quote that is never closed (it ran to the end "
+                                "of the file); it was skipped")
+
+
+def test_csv_field_running_past_many_line_ends_is_a_bad_record(tmp_path):
+    from classifier.csv_rows import MAX_LINE_ENDS
+
+    rows = MAX_LINE_ENDS + 2_000
+    good = b'7,"a field\nwith\n\nline ends",x\n'  # a few line ends inside quotes are fine
+    path = write_bytes(tmp_path / "in.csv", b"id,text,title\n" + good + b'8,"open,x\n'
+                       + b"".join(b"%d,row %d,x\n" % (i, i) for i in range(rows)))
+    records = list(read_records(path, FIELDS))
+    assert len(records) == rows + 2 == count_records(path)
+    assert records[0].fields["text"] == "a field\nwith\n\nline ends"
+    assert records[1].error == (f"the CSV record starting at line 6 runs past {MAX_LINE_ENDS:,} line ends (a quote "
+                                "never closed?); it was skipped; reading went on at line 7")
+    assert [r.fields["id"] for r in records[2:]] == [str(i) for i in range(rows)]
+
+
+def test_csv_record_longer_than_the_limit_is_a_bad_record_and_not_held(tmp_path):
+    from classifier.csv_rows import MAX_CHARS
+
+    huge = b"x" * (MAX_CHARS + 10)
+    path = write_bytes(tmp_path / "in.csv", b'id,text\n1,"' + huge + b'"\n2,after\n3,"' + huge[:1000] + b'\n'
+                       + huge + b'"\n4,last\n')
+    records = list(read_records(path, FIELDS))
+    assert [r.fields and r.fields["id"] for r in records] == [None, "2", None, "4"] and count_records(path) == 4
+    assert records[0].error == (f"the CSV record starting at line 2 is longer than {MAX_CHARS:,} characters (a quote "
+                                "never closed, or a field far larger than an article); it was skipped; reading went "
+                                "on at line 3")
+    assert records[2].error.startswith("the CSV record starting at line 4 is longer than")
+
+
 # ---------------------------------------------------------------------------------------------- Parquet
 
 
@@ -232,6 +287,7 @@ RESULT = {
                  "evidence": [{"index": 0, "text": "S0"}]}],
     "summary": {"text": "S0 S1", "sentences": [{"index": 0, "text": "S0", "score": 0.8}]},
     "warnings": ["removed 1 boilerplate line"],
+    "notes": ["stance toward \"Claim\" read 1 of 2 sentences"],
     "model": {"name": "m", "version": "1"},
 }
 ERROR = {"id": "a2", "error": "field 'text' is empty"}
@@ -244,7 +300,7 @@ def test_flat_row_schema():
     assert (row["stance"], row["stance_score"], row["stance_target"]) == ("agree", 0.7, "Claim")
     assert row["summary"] == "S0 S1" and row["error"] is None
     assert json.loads(row["result"]) == RESULT and json.loads(row["stances"]) == RESULT["stances"]
-    assert json.loads(row["warnings"]) == RESULT["warnings"]
+    assert json.loads(row["warnings"]) == RESULT["warnings"] and json.loads(row["notes"]) == RESULT["notes"]
     error_row = flat_row(ERROR)
     assert error_row["id"] == "a2" and error_row["error"] == ERROR["error"] and error_row["result"] is None
     no_tasks = flat_row({"id": "x", "warnings": [], "model": {"name": "m", "version": "1"}})

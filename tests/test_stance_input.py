@@ -72,7 +72,10 @@ def test_analyzer_reads_one_short_window_per_claim_and_gives_evidence_about_it(t
     bridge = result.stances[0]
     assert {e.index for e in bridge.evidence} <= {4, 5}  # only sentences about the claim, never the lead
     assert bridge.evidence
-    assert any("stance toward" in w and "sentences" in w for w in result.warnings)
+    assert any("stance toward" in w and "sentences" in w for w in result.notes)  # how it was read: a note
+    assert not any("stance toward" in w for w in result.warnings)  # warnings are for problems (issue 21)
+    data = result.to_dict()
+    assert data["notes"] == list(result.notes) and list(data)[-3:] == ["warnings", "notes", "model"]
     assert abs(sum(bridge.scores.values()) - 1.0) < 1e-6
 
 

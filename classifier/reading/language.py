@@ -19,6 +19,15 @@ MODEL_LANGUAGE = "en"
 SAMPLE_CHARS = 1_000  # the first sentences decide: plenty for a confident call (~5 ms), cheap on huge articles
 MIN_LETTERS = 20  # fewer letters than this: too little to tell (no language, no warning)
 MIN_CONFIDENCE = 0.8
+REFUSE_OPTION = 'languages=["en"]'  # how the Python API refuses such articles; other surfaces name their own
+
+
+def not_english(language: str, option: str | None = REFUSE_OPTION) -> str:
+    """The warning for an article in another language; `option` is how the caller's surface refuses them
+    (`--languages en` on the command line, '"languages": ["en"]' in the HTTP API; None: not said)."""
+    hint = f" (pass {option} to refuse such articles)" if option else ""
+    return (f"the article looks like {language_name(language)} ({language}), not English: the model reads "
+            f"English only, so its labels and summary may mean little{hint}")
 
 
 def identify(sentences: list[str] | tuple[str, ...], warnings: list[str]) -> str | None:
@@ -30,10 +39,7 @@ def identify(sentences: list[str] | tuple[str, ...], warnings: list[str]) -> str
     if confidence < MIN_CONFIDENCE:
         return None
     if language != MODEL_LANGUAGE:
-        warnings.append(
-            f"the article looks like {language_name(language)} ({language}), not English: the model reads "
-            "English only, so its labels and summary may mean little (pass languages=en to refuse such articles)"
-        )
+        warnings.append(not_english(language))
     return language
 
 
