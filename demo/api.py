@@ -26,6 +26,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from classifier.errors import AnalysisError, InputError
 from classifier.inputs import as_request_items, check_work, scrub
@@ -182,11 +183,15 @@ async def _read_body(request: Request, limit: int) -> bytes:
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise too_large
     chunks, size = [], 0
-    async for chunk in request.stream():  # also bounds bodies sent without a Content-Length (chunked)
-        size += len(chunk)
-        if size > limit:
-            raise too_large
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():  # also bounds bodies sent without a Content-Length (chunked)
+            size += len(chunk)
+            if size > limit:
+                raise too_large
+            chunks.append(chunk)
+    except ClientDisconnect:  # expected (a client gave up, or sent its body too slowly): the request log says it
+        raise ApiError(499, "client_closed_request", "the client closed the connection before sending the "
+                                                     "whole body") from None
     return b"".join(chunks)
 
 

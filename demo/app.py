@@ -20,6 +20,7 @@ from typing import Any
 import gradio as gr
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
+from starlette.requests import ClientDisconnect
 
 from .api import build_router, install_error_handlers
 from .batching import MicroBatcher, QueuedAnalyzer
@@ -101,8 +102,13 @@ class RequestLogMiddleware:
                 status["code"] = message["status"]
             await send(message)
 
+        note = ""
         try:
             await self.app(scope, receive, send_and_note)
+        except ClientDisconnect:
+            # The client went away while sending its body (a page upload, say): nobody to answer, nothing
+            # broken on our side; this request's log line says so instead of two tracebacks and a 500.
+            status["code"], note = 499, " (the client closed the connection before sending the whole body)"
         finally:
             client = scope.get("client") or ("-", 0)
             articles = scope["state"].get("articles")
@@ -110,5 +116,5 @@ class RequestLogMiddleware:
             path = scope.get("path", "")
             if scope.get("query_string"):
                 path += "?" + scope["query_string"].decode("latin-1")
-            request_log.info('%s "%s %s" %d%s %.3fs', client[0], scope["method"], path, status["code"], extra,
-                     time.perf_counter() - started)
+            request_log.info('%s "%s %s" %d%s %.3fs%s', client[0], scope["method"], path, status["code"], extra,
+                             time.perf_counter() - started, note)

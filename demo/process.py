@@ -1,6 +1,6 @@
 """Run the server in a child process on a free local port (for the tests, the benchmark and the screenshot).
 
-    with ServerProcess(model="path/to/checkpoint", args=["--queue-articles", "8"]) as server:
+    with ServerProcess(model="path/to/checkpoint", args=["--queue-articles", "8"], nofile=128) as server:
         urllib.request.urlopen(server.url + "/healthz")
     server.returncode            # 0 after a clean SIGTERM stop
 
@@ -33,7 +33,8 @@ class ServerProcess:
     """`python -m demo.server` (or `presslens serve`) in a child process; its output goes to `log_path`."""
 
     def __init__(self, model: str | Path | None = None, *, args: Sequence[str] = (), host: str = "127.0.0.1",
-                 log_path: str | Path | None = None, nice: int = 0, cli: bool = False) -> None:
+                 log_path: str | Path | None = None, nice: int = 0, cli: bool = False,
+                 nofile: int | None = None) -> None:
         self.host, self.port = host, free_port(host)
         self.url = f"http://{host}:{self.port}"
         self.log_path = Path(log_path) if log_path else Path(tempfile.mkstemp(prefix="presslens-server-",
@@ -44,6 +45,7 @@ class ServerProcess:
         if model is not None:
             self.command += ["--model", str(model)]
         self.nice = nice
+        self.nofile = nofile  # the child's open-file limit (RLIMIT_NOFILE), e.g. to test connection bounds
         self.process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 300.0) -> "ServerProcess":
@@ -52,7 +54,7 @@ class ServerProcess:
         env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1"}
         self.process = subprocess.Popen(
             self.command, stdout=log, stderr=subprocess.STDOUT, env=env,
-            preexec_fn=(lambda: os.nice(self.nice)) if self.nice else None,
+            preexec_fn=self._in_child if self.nice or self.nofile else None,
         )
         log.close()
         deadline = time.monotonic() + timeout
@@ -68,6 +70,15 @@ class ServerProcess:
             time.sleep(0.25)
         self.kill()
         raise RuntimeError(f"the server did not become healthy within {timeout:.0f} s:\n{self.log()}")
+
+    def _in_child(self) -> None:
+        """Runs in the child before it executes the server: its niceness and its file limit."""
+        if self.nice:
+            os.nice(self.nice)
+        if self.nofile:
+            import resource
+
+            resource.setrlimit(resource.RLIMIT_NOFILE, (self.nofile, self.nofile))
 
     def stop(self, timeout: float = 30.0) -> int:
         """SIGTERM, then wait for the exit status (SIGKILL after `timeout`, returning -9)."""

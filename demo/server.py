@@ -36,6 +36,8 @@ GRACEFUL_SECONDS = 10
 # `--variant "" --variant="--max-batch 32"`; docs/serve.md): steady RSS 595 / 603-608 / 671 MiB and 10.8 /
 # 11.3-11.4 / 11.6 articles/s for 2 / 4 / 32. 2 keeps the server under 600 MiB for ~5 % of the throughput.
 DEFAULT_MAX_BATCH = 2
+HEADER_SECONDS = 10.0  # a connection sends its request headers within this (slowloris sockets are closed)
+BODY_SECONDS = 120.0  # ... and its body within this after them (a 50 MB page upload at ~0.5 MB/s)
 STOP_RUNNING_SECONDS = 5  # of the grace period, for the analysis in progress; the rest answers and closes
 log = logging.getLogger("presslens.demo.server")
 
@@ -50,8 +52,14 @@ def serve(
     max_batch: int = DEFAULT_MAX_BATCH,
     max_wait: float = 0.01,
     stall_seconds: float = 60.0,
+    max_connections: int | None = None,
+    header_seconds: float = HEADER_SECONDS,
+    body_seconds: float = BODY_SECONDS,
 ) -> None:
     """Load the model, then serve the page at / and the API under /api/v1 until SIGTERM or Ctrl-C.
+
+    `max_connections` (None: the open-file limit less what the process needs, see demo.connections),
+    `header_seconds` / `body_seconds`: how long a connection may take to send its request headers / body.
 
     Raises ModelLoadError for a bad checkpoint and OSError when the port cannot be used (both before any
     server starts), so that the caller can print one clear line.
@@ -59,6 +67,11 @@ def serve(
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home from a news-analysis server
     _configure_logging()
     _check_port_free(host, port)
+    from .connections import ConnectionGuard, accept_backlog, default_max_connections, raise_file_limit
+
+    file_limit = raise_file_limit()
+    guard = ConnectionGuard(max_connections=max_connections or default_max_connections(file_limit),
+                            header_seconds=header_seconds, body_seconds=body_seconds)
 
     import uvicorn
 
@@ -74,11 +87,16 @@ def serve(
                      stall_seconds=stall_seconds)
     shown_host = f"[{host}]" if ":" in host else host
     log.info("serving on http://%s:%d  (page /, API /api/v1/analyze, API docs /docs)", shown_host, port)
+    log.info("at most %d connections open (file limit %d); request headers within %g s, bodies within %g s",
+             guard.max_connections, file_limit, guard.header_seconds, guard.body_seconds)
     config = uvicorn.Config(
         app, host=host, port=port, log_config=None, access_log=False,  # RequestLogMiddleware logs requests
-        timeout_graceful_shutdown=GRACEFUL_SECONDS,
+        timeout_graceful_shutdown=GRACEFUL_SECONDS, http=guard.protocol_class(),
+        # asyncio accepts up to `backlog` connections in one go before any of them can make room: keep that
+        # burst inside the files left over, so accept() does not run out of them
+        backlog=accept_backlog(file_limit, guard.max_connections),
     )
-    server = _server_class(uvicorn)(config, app.state.batcher)
+    server = _server_class(uvicorn)(config, app.state.batcher, guard)
     with _exit_zero_after_sigterm(server):
         server.run()
 
@@ -89,9 +107,16 @@ def _server_class(uvicorn: Any) -> type:
         running analysis is given STOP_RUNNING_SECONDS, so every open request is answered within the grace
         period and no torch work is running when the interpreter exits."""
 
-        def __init__(self, config: Any, batcher: Any) -> None:
+        def __init__(self, config: Any, batcher: Any, guard: Any) -> None:
             super().__init__(config)
-            self.batcher = batcher
+            self.batcher, self.guard = batcher, guard
+
+        async def startup(self, sockets: Any = None) -> None:
+            import asyncio
+
+            # accept() failing for lack of files is logged once, not on every retry (issue 21 item 10)
+            asyncio.get_running_loop().set_exception_handler(self.guard.loop_exception_handler)
+            await super().startup(sockets)
 
         async def shutdown(self, sockets: Any = None) -> None:
             log.info("stopping: queued requests get 503, the running analysis gets %d s", STOP_RUNNING_SECONDS)
@@ -167,6 +192,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-batch", type=int, default=DEFAULT_MAX_BATCH,
                         help="articles per model call")
     parser.add_argument("--max-wait", type=float, default=0.01, help="seconds a model call waits for requests being read to join it")
+    parser.add_argument("--max-connections", type=int, default=None,
+                        help="connections open at once (default: the open-file limit less 64 or 1/8 of it); "
+                             "over it the one idle longest is closed, or the new one answered 503")
+    parser.add_argument("--header-timeout", type=float, default=HEADER_SECONDS,
+                        help="seconds a connection has to send its request headers")
+    parser.add_argument("--body-timeout", type=float, default=BODY_SECONDS,
+                        help="seconds a request has to send its body after its headers")
     args = parser.parse_args(argv)
     from classifier.errors import PresslensError
 
@@ -178,7 +210,8 @@ def main(argv: list[str] | None = None) -> int:
             queue_articles=args.queue_articles,
         )
         serve(args.host, args.port, args.model, args.precision, limits=limits, max_batch=args.max_batch,
-              max_wait=args.max_wait, stall_seconds=args.stall_seconds)
+              max_wait=args.max_wait, stall_seconds=args.stall_seconds, max_connections=args.max_connections,
+              header_seconds=args.header_timeout, body_seconds=args.body_timeout)
     except (PresslensError, OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

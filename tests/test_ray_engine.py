@@ -335,3 +335,44 @@ def test_classifier_imports_without_ray():
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert 'pip install "presslens[ray]"' in result.stdout
+
+
+def test_a_truncated_shard_is_one_line_the_others_are_written_and_resume_redoes_it(ray_runtime, tiny_checkpoint,
+                                                                                   tmp_path):
+    """Issue 21 item 12. Before: rc 1, 134 lines of stderr with two tracebacks, the cause buried, and no
+    good shard kept."""
+    folder = tmp_path / "shards"
+    folder.mkdir()
+    (folder / "a.jsonl").write_text("\n".join(jsonl_lines("a", 20)) + "\n")
+    rows = [{"id": f"b{i}", "title": f"Headline {i}", "text": body(i)} for i in range(30)]
+    pq.write_table(pa.Table.from_pylist(rows), tmp_path / "b.parquet")
+    whole = (tmp_path / "b.parquet").read_bytes()
+    (folder / "b.parquet").write_bytes(whole[: len(whole) // 2])  # cut off in the middle, footer gone
+    (folder / "c.jsonl").write_text("\n".join(jsonl_lines("c", 20)) + "\n")
+    output = tmp_path / "out"
+    command = [
+        sys.executable, "-m", "classifier.cli", "batch", str(folder), str(output), "--engine", "ray",
+        "--workers", "1", "--model", str(tiny_checkpoint), "--precision", "fp32", "--output-format", "jsonl",
+        "--no-progress", "--ray-address", ray_runtime.get_runtime_context().gcs_address,
+    ]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    first = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert first.returncode == 1, first.stderr[-3000:]
+    lines = [line for line in first.stderr.splitlines() if line.strip()]
+    assert "Traceback" not in first.stderr and len(lines) <= 8, first.stderr[-3000:]
+    bad = [line for line in lines if "b.parquet" in line]
+    assert len(bad) == 1 and "Parquet" in bad[0] and "--resume" in bad[0], lines
+    done = manifest_done(output)
+    assert set(done) == {"part-00000.jsonl", "part-00002.jsonl"}, done
+    assert len(read_part(output / "part-00000.jsonl")) == 20 and len(read_part(output / "part-00002.jsonl")) == 20
+    assert not (output / "part-00001.jsonl").exists()
+    kept = {name: (output / name).stat() for name in done}
+
+    (folder / "b.parquet").write_bytes(whole)  # the shard replaced by a good copy
+    rerun = subprocess.run([*command, "--resume"], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert "40 skipped as already done" in rerun.stderr, rerun.stderr
+    for name, before in kept.items():  # the good shards were not written again
+        after = (output / name).stat()
+        assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns), name
+    assert [record["id"] for record in read_part(output / "part-00001.jsonl")] == [f"b{i}" for i in range(30)]

@@ -2,8 +2,9 @@
 
     text = decode(open("page.html", "rb").read(), warnings)   # InputError for a PDF, an image, random bytes
 
-UTF-8 first (a byte-order mark is dropped; UTF-16 with a BOM is read as such), Windows-1252 for text with
-no UTF-8 in it, replacement marks for damaged UTF-8; then UTF-8 read as Windows-1252 ("â€™") is repaired.
+UTF-8 first (a byte-order mark is dropped; UTF-16 and UTF-32 with a BOM are read as such, and without
+one when their NUL bytes show them), the encoding a page declares (only a WHATWG label, and only when it
+yields text), Windows-1252 for text with no UTF-8 in it, replacement marks for damaged UTF-8; then UTF-8 read as Windows-1252 ("â€™") is repaired.
 Everything done is reported in `warnings`.
 """
 
@@ -42,13 +43,25 @@ def decode(raw: str | bytes, warnings: list[str]) -> str:
             raise InputError(f"the input is {kind}, not an article's text; give the article as plain text or HTML")
         text = decode_bytes(data, warnings)
     elif isinstance(raw, str):
-        text = raw
+        text = _replace_lone_surrogates(raw, warnings)
         if text.lstrip().startswith("%PDF-"):
             raise InputError("the input is a PDF file, not an article's text; give the article as plain text or HTML")
     else:
         raise InputError(f"article text must be str or bytes, got {type(raw).__name__}")
     _refuse_junk(text)
     return repair_mojibake(text, warnings)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _replace_lone_surrogates(text: str, warnings: list[str]) -> str:
+    """A str from Python or JSON can hold lone surrogates (no encoding can write them): U+FFFD instead."""
+    text, count = _SURROGATE.subn("\ufffd", text)
+    if count:
+        warnings.append(f"the text held invalid Unicode ({count} lone surrogate{'s' if count != 1 else ''}): "
+                        "replaced with \ufffd")
+    return text
 
 
 def _binary_kind(data: bytes) -> str | None:
@@ -80,24 +93,25 @@ def decode_bytes(data: bytes, warnings: list[str]) -> str:
     """
     if data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8):]
-    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError:
-            pass
+    else:
+        for bom, codec in _BOMS:  # UTF-32 first: its little-endian BOM begins with UTF-16's
+            if data.startswith(bom):
+                try:
+                    return data[len(bom):].decode(codec)
+                except UnicodeDecodeError:
+                    break
+        unmarked = _unmarked_utf16_or_32(data)
+        if unmarked:
+            codec, text = unmarked
+            warnings.append(f"the text is {codec} without a byte-order mark: decoded it as {codec}")
+            return text
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
-    declared = _declared_charset(data)
-    if declared:
-        try:
-            text = data.decode(declared)
-        except UnicodeDecodeError:
-            pass
-        else:
-            warnings.append(f"the text is not UTF-8: decoded it as {declared}, the encoding the page declares")
-            return text
+    declared = _declared_text(data, warnings)
+    if declared is not None:
+        return declared
     text, bad = _decode_utf8_counting(data)
     if not _has_multibyte_utf8(text):
         try:
@@ -113,26 +127,86 @@ def decode_bytes(data: bytes, warnings: list[str]) -> str:
     return text
 
 
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
+         (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+_UNMARKED = ("utf-32-le", "utf-32-be", "utf-16-le", "utf-16-be")
+_NUL_SHARE = 0.2  # of the first 4 KB: UTF-8 text has no NUL bytes, mostly-Latin UTF-16 has ~50 %
+
+
+def _unmarked_utf16_or_32(data: bytes) -> tuple[str, str] | None:
+    """(codec, text) for UTF-16/UTF-32 without a byte-order mark, told by its NUL bytes; None otherwise.
+
+    A candidate is believed only when it decodes strictly and yields text (few control characters): UTF-32
+    read as UTF-16 gives a NUL every other character, UTF-16 read as UTF-32 code points past U+10FFFF, and a
+    binary file with NULs gives controls under every reading, so it is still refused as binary.
+    """
+    head = data[:4096]
+    if not head or head.count(0) < _NUL_SHARE * len(head):
+        return None
+    best: tuple[int, str, str] | None = None
+    for codec in _UNMARKED:
+        try:
+            text = data.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        sample = text[:_SAMPLE]
+        if not sample or len(_JUNK.findall(sample)) > MAX_JUNK_SHARE * len(sample):
+            continue
+        # Both byte orders can decode; the right one puts the NULs in the high bytes, giving ASCII letters
+        # where the wrong one gives CJK-looking characters.
+        ascii_letters = sum(ch.isascii() for ch in sample)
+        if best is None or ascii_letters > best[0]:
+            best = (ascii_letters, codec, text)
+    return best and (best[1], best[2])
+
+
 _CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]{2,40})|<\?xml[^>]{0,100}encoding=["']([A-Za-z0-9_.:-]{2,40})""",
                       re.IGNORECASE)
-# Browsers read pages labelled with these as Windows-1252 (WHATWG Encoding Standard): so do we.
-_AS_CP1252 = {"iso-8859-1", "iso8859-1", "latin-1", "latin1", "l1", "ascii", "us-ascii", "windows-1252", "cp1252"}
+# What a browser does with a declaration in the markup (WHATWG HTML "prescan"): UTF-16 and x-user-defined
+# are read as UTF-8 and Windows-1252, which the steps around this already try; "replacement" (ISO-2022-KR,
+# HZ and the like) means the page cannot be read at all.
+_NOT_BELIEVED = {"utf-16le", "utf-16be", "x-user-defined", "replacement", "utf-8"}
+MAX_DECLARED_JUNK = 0.001  # control characters a believed declaration may yield (real pages: none)
 
 
-def _declared_charset(data: bytes) -> str | None:
-    """The encoding an HTML/XML page declares in its first 4 KB, as a Python codec name (None: none/unknown)."""
+def _declared_text(data: bytes, warnings: list[str]) -> str | None:
+    """The page decoded with the encoding it declares in its first 4 KB, or None (with a warning when a
+    declaration was there but not believed).
+
+    Only the labels of the WHATWG Encoding Standard count (the list browsers use, via `webencodings`): a
+    Python codec name such as base64, rot13, zlib or unicode_escape is not a text encoding of the web. And
+    what a declaration yields is checked before it is believed: it must decode the bytes strictly and give
+    text, not control characters (a Windows-1252 page labelled ISO-8859-2 turns its curly quotes into C1
+    controls).
+    """
+    import webencodings
+
     match = _CHARSET.search(data[:4096])
     if not match:
         return None
-    name = (match.group(1) or match.group(2)).decode("ascii").lower()
-    if name in _AS_CP1252:
-        return "cp1252"
-    if name in ("gb2312", "gbk"):
-        name = "gb18030"  # a superset: pages labelled gb2312 use GBK characters
-    try:
-        return codecs.lookup(name).name
-    except LookupError:
+    label = (match.group(1) or match.group(2)).decode("ascii")
+    encoding = webencodings.lookup(label)
+    if encoding is None:
+        warnings.append(f"the page declares charset {label!r}, which is not a text encoding browsers know: ignored")
         return None
+    if encoding.name in _NOT_BELIEVED:
+        if encoding.name != "utf-8":
+            warnings.append(f"the page declares charset {label!r}, which browsers do not use for a page that "
+                            "says so in its markup: ignored")
+        return None
+    codec = "gb18030" if encoding.name == "gbk" else encoding.codec_info.name  # pages labelled GBK use GB18030
+    try:
+        text = data.decode(codec)
+    except UnicodeDecodeError:
+        warnings.append(f"the page declares charset {label!r}, but its bytes are not {encoding.name}: ignored")
+        return None
+    sample = text[:_SAMPLE]
+    if len(_JUNK.findall(sample)) > MAX_DECLARED_JUNK * len(sample):
+        warnings.append(f"the page declares charset {label!r}, but read as {encoding.name} it gives control "
+                        "characters: ignored")
+        return None
+    warnings.append(f"the text is not UTF-8: decoded it as {codec}, the encoding the page declares")
+    return text
 
 
 def _decode_utf8_counting(data: bytes) -> tuple[str, int]:

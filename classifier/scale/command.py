@@ -37,3 +37,8 @@ def batch_on_ray(input_path: str, output_path: str, *, fields: Any, tasks: tuple
         click.echo(f"{output_path} is already complete; nothing to do. Pass --overwrite to run again.", err=True)
         return
     click.echo(_batch_summary(report), err=True)
+    for uri, reason in report.bad_shards:  # one line each; the other shards are written
+        click.echo(f"error: shard {uri} was not analyzed ({reason}); replace it and rerun with --resume to "
+                   "do just that shard", err=True)
+    if report.bad_shards:
+        sys.exit(1)

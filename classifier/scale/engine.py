@@ -17,7 +17,9 @@ The pipeline (one Ray Data dataset, streamed):
    journal and, when the shard's last row has arrived, writes `part-NNNNN.<fmt>` atomically and records
    the shard in the manifest.
 
-Faults: actors are restarted and their batches retried by Ray Data (its defaults for actor pools:
+Faults: a shard that cannot be read (truncated, not the format its name says) is reported in
+`report.bad_shards` and gets no output file, while the other shards are written; after it is replaced,
+`--resume` redoes just that shard. Actors are restarted and their batches retried by Ray Data (its defaults for actor pools:
 `max_restarts` and `max_task_retries` -1; read tasks are retried 3 times, Ray's default), so a killed worker costs time, not rows. A killed driver loses only the shards not
 yet in the manifest: `--resume` redoes those and nothing else.
 """
@@ -42,6 +44,13 @@ from .shards import OutputDir, Shard, list_shards
 _ERROR_EXAMPLES = 3
 
 
+@dataclasses.dataclass
+class RayBatchReport(BatchReport):
+    """The counts of a run, plus the input shards that could not be read: (URI, reason) each."""
+
+    bad_shards: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+
+
 @dataclasses.dataclass(frozen=True)
 class RayOptions:
     address: str | None = None  # None: start a local Ray runtime; "auto" or "ray://host:10001": join a cluster
@@ -53,7 +62,7 @@ class RayOptions:
 
 
 def run_ray_batch(settings: BatchSettings, options: RayOptions, *, resume: bool = False, overwrite: bool = False,
-                  progress: bool = False) -> BatchReport:
+                  progress: bool = False) -> RayBatchReport:
     """Analyze every record of every input shard into OUTPUT's shards; returns the counts."""
     started = time.monotonic()
     if settings.model and "://" not in settings.model:
@@ -61,7 +70,7 @@ def run_ray_batch(settings: BatchSettings, options: RayOptions, *, resume: bool 
     shards = list_shards(settings.input)
     output = OutputDir(settings.output, options.output_format)
     plan = output.plan(shards, settings.options(), resume=resume, overwrite=overwrite)
-    report = BatchReport(output=settings.output, already_complete=plan.already_complete)
+    report = RayBatchReport(output=settings.output, already_complete=plan.already_complete)
     _count_done(report, plan.manifest)
     report.skipped = report.total  # records in shards an earlier run finished
     if plan.already_complete:
@@ -126,15 +135,28 @@ def _pipeline(ray: Any, settings: BatchSettings, options: RayOptions, todo: list
     )  # Ray Data restarts a dead actor and retries its batches (max_restarts / max_task_retries = -1)
 
 
+BAD_SHARD = -1  # the record number of the row that says a shard could not be read (its message as record)
+
+
 def read_shard(item: dict[str, Any], fields: Any) -> Any:
-    """One shard's rows (shard, number, pickled RawRecord), read by the local engine's reader."""
+    """One shard's rows (shard, number, pickled RawRecord), read by the local engine's reader.
+
+    A shard that cannot be read (truncated, not the format its name says) ends with one BAD_SHARD row
+    holding the reason, instead of failing the task: Ray would retry it, then stop the whole run with a page
+    of tracebacks. The driver drops that shard's rows and reports it (see _collect)."""
     from ..records import read_records
     from .shards import local_copy
 
-    with tempfile.TemporaryDirectory(prefix="presslens-shard-") as folder:
-        path = local_copy(item["uri"], folder)
-        for number, record in enumerate(read_records(path, fields)):
-            yield {"shard": item["shard"], "number": number, "record": pickle.dumps(record)}
+    try:
+        with tempfile.TemporaryDirectory(prefix="presslens-shard-") as folder:
+            path = local_copy(item["uri"], folder)
+            for number, record in enumerate(read_records(path, fields)):
+                yield {"shard": item["shard"], "number": number, "record": pickle.dumps(record)}
+    except Exception as error:  # per-record problems are error records already: this is the shard itself
+        message = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
+        if not isinstance(error, BatchError):
+            message = f"cannot read {item['uri']}: {type(error).__name__}: {message}"
+        yield {"shard": item["shard"], "number": BAD_SHARD, "record": pickle.dumps(message)}
 
 
 class AnalyzeBatch:
@@ -157,11 +179,17 @@ class AnalyzeBatch:
         from ..batch import _analyze_chunk
         from ..records import encode_line
 
-        chunk = [(int(number), pickle.loads(record)) for number, record in zip(batch["number"], batch["record"])]
-        outputs = _analyze_chunk(chunk, self.settings, self.analyzer)
-        lines = np.empty(len(outputs), dtype=object)
-        lines[:] = [encode_line(output) for output in outputs]
-        failed = np.array(["error" in output for output in outputs], dtype=bool)
+        numbers = [int(number) for number in batch["number"]]
+        chunk = [(number, pickle.loads(record)) for number, record in zip(numbers, batch["record"]) if number >= 0]
+        outputs = iter(_analyze_chunk(chunk, self.settings, self.analyzer))
+        lines = np.empty(len(numbers), dtype=object)
+        failed = np.ones(len(numbers), dtype=bool)
+        for row, (number, record) in enumerate(zip(numbers, batch["record"])):
+            if number == BAD_SHARD:  # passed on as it is: the reason, for the driver
+                lines[row] = pickle.loads(record).encode("utf-8")
+            else:
+                output = next(outputs)
+                lines[row], failed[row] = encode_line(output), "error" in output
         return {"shard": batch["shard"], "number": batch["number"], "line": lines, "failed": failed}
 
 
@@ -220,6 +248,16 @@ def _collect(dataset: Any, plan: Any, output: OutputDir, report: BatchReport, sp
         bar.set_description(_describe(plan, pending))
         return current
 
+    def drop(journal: _ShardJournal, reason: str) -> None:
+        """A shard that could not be read: no output file, not in the manifest (--resume redoes it)."""
+        nonlocal current
+        journal.stream.close()
+        os.unlink(journal.path) if os.path.exists(journal.path) else None
+        pending.remove(journal.index)
+        report.bad_shards.append((plan.manifest["shards"][journal.index]["uri"], reason))
+        current = None
+        bar.set_description(_describe(plan, pending))
+
     try:
         for batch in dataset.iter_batches(batch_size=None, batch_format="numpy"):
             for shard, number, line, failed in zip(batch["shard"], batch["number"], batch["line"], batch["failed"]):
@@ -228,6 +266,9 @@ def _collect(dataset: Any, plan: Any, output: OutputDir, report: BatchReport, sp
                     if shard not in pending or (current is not None and pending.index(shard) < pending.index(current.index)):
                         raise RuntimeError(f"Ray returned shard {shard} out of order")
                     advance_to(shard)
+                if number == BAD_SHARD:
+                    drop(current, line.decode("utf-8", errors="replace"))
+                    continue
                 if number != current.rows:
                     raise RuntimeError(f"Ray returned record {number} of shard {shard} after {current.rows} records")
                 current.stream.write(line)

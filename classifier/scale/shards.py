@@ -11,7 +11,9 @@ hdfs://, ...) works for input and output alike.
 
 The resume guarantee: one output file per input shard, `part-NNNNN.<fmt>`, written to a hidden temporary
 name and then moved into place; after the move the manifest (`_presslens_manifest.json`, rewritten through a
-temporary file and moved as well) lists the shard as done with its row count. A shard counts as finished
+temporary file and moved as well) lists the shard as done with its row count. A shard that cannot be read
+(a truncated Parquet file, say) gets no output file and stays out of the manifest; after it is replaced,
+`--resume` redoes just that shard (only a finished shard must be unchanged). A shard counts as finished
 only when the manifest says so and its file exists; killed anywhere, a rerun with `--resume` redoes just
 the shards that were not finished (a shard moved into place but not yet in the manifest is simply written
 again), so every input record ends up in exactly one output row.
@@ -206,11 +208,10 @@ class OutputDir:
         manifest = self._read_manifest()
         if manifest is None:  # killed before the first manifest was written: nothing is finished
             return Plan(fresh, list(range(len(shards))))
-        _check_same_run(manifest, fresh)
-        todo = [
-            index for index in range(len(shards))
-            if not (self.shard_name(index) in manifest["done"] and self.shard_name(index) in existing)
-        ]
+        finished = [self.shard_name(index) in manifest["done"] and self.shard_name(index) in existing
+                    for index in range(len(shards))]
+        _check_same_run(manifest, fresh, finished)
+        todo = [index for index in range(len(shards)) if not finished[index]]
         return Plan(manifest, todo, already_complete=not todo)
 
     def _read_manifest(self) -> dict[str, Any] | None:
@@ -247,13 +248,17 @@ class OutputDir:
             self.fs.move(temp, self.location(name))  # os.replace locally: atomic; one object put on a store
 
 
-def _check_same_run(before: dict[str, Any], now: dict[str, Any]) -> None:
-    if before["shards"] != now["shards"]:
+def _check_same_run(before: dict[str, Any], now: dict[str, Any], finished: list[bool]) -> None:
+    """The same input and options as the interrupted run. A shard not finished may have changed (a bad
+    shard replaced by a good copy is the point of resuming); its new size and time go in the manifest."""
+    same_names = [shard["uri"] for shard in before["shards"]] == [shard["uri"] for shard in now["shards"]]
+    if not same_names or any(done and old != new for old, new, done in zip(before["shards"], now["shards"], finished)):
         raise BatchError(
             f"INPUT is not what the interrupted run read ({len(before['shards'])} shards then, "
-            f"{len(now['shards'])} now, or a shard's size or time changed); resume with the same input, "
-            "or pass --overwrite to start again"
+            f"{len(now['shards'])} now, or a finished shard's size or time changed); resume with the same "
+            "input, or pass --overwrite to start again"
         )
+    before["shards"] = now["shards"]
     changed = [
         f"{key}: was {before['options'].get(key)!r}, now {value!r}"
         for key, value in now["options"].items() if before["options"].get(key) != value
