@@ -89,13 +89,19 @@ def _stances_html(stances: list[dict[str, Any]]) -> str:
             for label, score in sorted(stance["scores"].items(), key=lambda item: -item[1])
         )
         evidence = "".join(
-            f'<li><span class="pl-index">#{e["index"]}</span> {html.escape(e["text"])}</li>' for e in stance["evidence"]
+            f'<li><span class="pl-index">#{e["index"]}</span> '
+            + (f'<span class="pl-says pl-says-{html.escape(e["says"])}">{html.escape(e["says"])} {e["score"]:.0%}</span> '
+               if e.get("says") else "")
+            + f'{html.escape(e["text"])}</li>' for e in stance["evidence"]
         )
+        unsure = stance.get("confidence") == "low"
         cards.append(
-            '<div class="pl-stance">'
+            f'<div class="pl-stance{" pl-unsure" if unsure else ""}">'
             f'<div class="pl-claim">Claim: <q>{html.escape(stance["target"])}</q></div>'
             f'<div class="pl-verdict">Stance: <strong class="pl-label-{html.escape(stance["label"])}">'
-            f'{html.escape(stance["label"])}</strong> ({stance["score"]:.0%})</div>'
+            f'{html.escape(stance["label"])}</strong> ({stance["score"]:.0%})'
+            + (' <span class="pl-low">low confidence: no sentence of the article says this on its own, or the'
+               ' scores are close</span>' if unsure else "") + '</div>'
             f'<div class="pl-bars">{bars}</div>'
             f'<div class="pl-evidence-title">Evidence sentences</div><ul class="pl-evidence">{evidence}</ul>'
             "</div>"
@@ -135,6 +141,11 @@ CSS = """
 .pl-bar > span { display: block; height: 100%; background: var(--color-accent); }
 .pl-bar-value { width: 3em; text-align: right; }
 .pl-evidence-title { margin-top: 6px; font-weight: 600; }
+.pl-says { font-size: 0.8em; padding: 0 4px; border-radius: 3px; background: var(--background-fill-secondary); }
+.pl-says-refutes { background: #fecaca; color: #7f1d1d; }
+.pl-says-supports { background: #bbf7d0; color: #14532d; }
+.pl-unsure { border-style: dashed; opacity: 0.85; }
+.pl-low { font-size: 0.85em; color: var(--body-text-color-subdued); }
 .pl-evidence { margin: 2px 0 0 1.2em; }
 .pl-index { color: var(--body-text-color-subdued); font-size: 0.85em; }
 .pl-warnings ul { margin: 2px 0 0 1.2em; }

@@ -118,12 +118,22 @@ class TopicOut(BaseModel):
     scores: dict[str, float]
 
 
+class EvidenceOut(BaseModel):
+    index: int = Field(description="Position in the cleaned article's sentence list.")
+    text: str
+    says: str | None = Field(None, description="What this sentence says about the claim on its own "
+                                                "(supports / refutes / neutral), for models that read it (0.4.0 on).")
+    score: float | None = Field(None, description="How sure that reading of the sentence is.")
+
+
 class StanceOut(BaseModel):
     target: str
     label: str
     score: float
     scores: dict[str, float]
-    evidence: list[SentenceOut]
+    confidence: str = Field("high", description='"low" when the top score is under 0.5 or no sentence carries an '
+                                                'agree / disagree on its own; "high" otherwise.')
+    evidence: list[EvidenceOut]
 
 
 class SummaryOut(BaseModel):
