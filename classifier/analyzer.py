@@ -31,7 +31,7 @@ from .encoding import (
 )
 from .errors import InputError, ModelLoadError
 from .fast_tokenizer import load_fast_tokenizer
-from .inputs import ArticleInput, PreparedArticle, as_input, check_languages, check_tasks
+from .inputs import DEFAULT_LIMITS, ArticleInput, PreparedArticle, SizeLimits, as_input, check_languages, check_tasks
 from .model import PresslensConfig, PresslensModel, apply_stance_decision, load_tokenizer
 from .postprocess import average, best, probabilities, select_summary_among, sigmoid, top_sentences
 from .precision import PRECISIONS, compute_context, load_dtypes, native_bf16, prepare_model, resolve_precision
@@ -92,18 +92,20 @@ class Analyzer:
 
     # -- preprocess -----------------------------------------------------------------------------------
     def prepare(
-        self, article: ArticleInput | Mapping[str, Any] | str | bytes, *, languages: Iterable[str] | str | None = None
+        self, article: ArticleInput | Mapping[str, Any] | str | bytes, *, languages: Iterable[str] | str | None = None,
+        limits: SizeLimits = DEFAULT_LIMITS,
     ) -> PreparedArticle:
         """Read (decode, extract, clean, segment, identify the language) and validate one article.
 
         InputError says what is wrong with it; with `languages` (e.g. ["en"]) an article found to be in
-        another language is an InputError too.
+        another language is an InputError too. `limits`: the raw input's size and the article text's
+        (after reading), 0 = no limit (`SizeLimits(max_chars=0, max_input_bytes=0)` for none at all).
         """
         if isinstance(article, PreparedArticle):
             return article
         accepted = check_languages(languages)
-        item = as_input(article)
-        read = read_article(item.text, item.title)
+        item = as_input(article, limits=limits)
+        read = read_article(item.text, item.title, max_chars=limits.max_chars, chars_option=limits.chars_option)
         if accepted is not None and read.language is not None and read.language not in accepted:
             raise InputError(
                 f"the article is in {language_name(read.language)} ({read.language}), and only "
@@ -132,6 +134,7 @@ class Analyzer:
         tasks: Iterable[str] | None = None,
         summary_sentences: int = 3,
         languages: Iterable[str] | str | None = None,
+        limits: SizeLimits = DEFAULT_LIMITS,
     ) -> Analysis:
         """Analyze one article. Keyword arguments override the same fields of an ArticleInput."""
         if isinstance(article, (str, bytes, bytearray)):
@@ -146,7 +149,8 @@ class Analyzer:
             else:
                 raise InputError("title/targets/id cannot override an already prepared article")
         return next(
-            self.analyze_many([article], tasks=tasks, summary_sentences=summary_sentences, languages=languages)
+            self.analyze_many([article], tasks=tasks, summary_sentences=summary_sentences, languages=languages,
+                              limits=limits)
         )
 
     def analyze_many(
@@ -157,6 +161,7 @@ class Analyzer:
         summary_sentences: int = 3,
         batch_size: int | None = None,
         languages: Iterable[str] | str | None = None,
+        limits: SizeLimits = DEFAULT_LIMITS,
     ) -> Iterator[Analysis]:
         """Analyze a stream lazily: `batch_size` articles are read at a time and results come in input order.
 
@@ -170,10 +175,11 @@ class Analyzer:
         size = self.batch_size if batch_size is None else batch_size
         if isinstance(size, bool) or not isinstance(size, int) or size < 1:
             raise InputError(f"batch_size must be an integer >= 1, got {size!r}")
-        return self._stream(iter(articles), wanted, summary_sentences, size, accepted)
+        return self._stream(iter(articles), wanted, summary_sentences, size, accepted, limits)
 
     def _stream(
-        self, articles: Iterator, tasks: frozenset[str], k: int, size: int, languages: frozenset[str] | None = None
+        self, articles: Iterator, tasks: frozenset[str], k: int, size: int, languages: frozenset[str] | None = None,
+        limits: SizeLimits = DEFAULT_LIMITS,
     ) -> Iterator[Analysis]:
         position = 0
         while True:
@@ -181,7 +187,7 @@ class Analyzer:
             error: InputError | None = None
             for raw in itertools.islice(articles, size):
                 try:
-                    chunk.append(self.prepare(raw, languages=languages))
+                    chunk.append(self.prepare(raw, languages=languages, limits=limits))
                 except InputError as exc:
                     error = InputError(f"article {position + len(chunk)} (0-based): {exc}", code=exc.code)
                     break

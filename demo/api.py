@@ -227,7 +227,7 @@ def _prepare_all(analyzer: Any, counter: Any, items: list, single: bool,
     prepared, costs, errors = [], [], []
     for number, (article, options) in enumerate(items):
         try:
-            ready = analyzer.prepare(article, languages=options.languages)
+            ready = analyzer.prepare(article, languages=options.languages, limits=limits.sizes)
             prepared.append(ready)
             costs.append(counter(ready, options.tasks))
             if sum(costs) > limits.max_windows:
