@@ -233,16 +233,19 @@ def _prepare_all(analyzer: Any, counter: Any, items: list, single: bool,
             if sum(costs) > limits.max_windows:
                 break  # over the budget already: say so now instead of cleaning the rest first
         except InputError as error:
-            errors.append({"index": number, "id": article.id, "message": str(error)})
+            errors.append({"index": number, "id": article.id, "message": str(error), "code": error.code})
         except Exception as error:  # a bug in cleaning: this request's article only
             log.error("preparing article %d failed", number, exc_info=True)
             errors.append({"index": number, "id": article.id,
                            "message": f"analysis failed ({type(error).__name__}); the details are in the server log"})
     if errors:
+        code = errors[0]["code"]  # the first problem's (article_too_long, input_too_large say which limit)
+        for error in errors:
+            del error["code"]
         if single:
-            raise ApiError(422, "invalid_article", errors[0]["message"])
+            raise ApiError(422, code, errors[0]["message"])
         message = "; ".join(f"article {e['index']}: {e['message']}" for e in errors[:5])
-        raise ApiError(422, "invalid_article", message, errors=errors)
+        raise ApiError(422, code, message, errors=errors)
     try:
         check_work(sum(costs), limit=limits.max_windows, articles=len(prepared),
                    counted_all=len(prepared) == len(items), claims=sum(len(p.targets) for p in prepared))

@@ -6,7 +6,9 @@
     page.date, page.author, page.site, page.listing
 
 Main text: trafilatura (the strongest open-source extractor on public benchmarks; F1 0.96 on the
-article-extraction benchmark, see benchmarks/web_reading.py). When it finds nothing, its recall mode, then
+article-extraction benchmark, see benchmarks/web_reading.py), in its precision mode; its normal mode when
+precision mode kept little and the normal one finds far more prose (a teaser list, an ad block or "Skip to
+main content" is then not taken for the article). When it finds nothing, its recall mode, then
 the plain tag walk (tagwalk.py): a page with an article never ends with "nothing is left", and a warning
 names the fallback used. A <form> that wraps the page (ASP.NET does that) is read as a <div>, since both
 extractors drop forms.
@@ -19,6 +21,7 @@ import logging
 import re
 
 from .clean import fold, is_boilerplate
+from .parse import page_text_chars
 
 _TAG_PATTERN = re.compile(
     r"<\s*(?:!doctype|html|head|body|p|div|br|span|a|article|section|h[1-6]|li|ul|ol|table|script|style|"
@@ -46,6 +49,14 @@ LISTING_ITEM_SHARE = 0.6
 LISTING_MIN_BLOCKS = 6
 PROSE_CHARS = 200
 _LIST_ITEM = re.compile(r"^[-*\u2022]\s+")
+# Choosing trafilatura's mode per page (measured on real pages, benchmarks/real_pages.py: body F1 0.901 with
+# precision mode alone, 0.909 so): its normal mode is tried when precision mode kept under a fifth of the
+# page's text or under 1,000 characters of prose, and wins with three times the prose (+200 characters).
+PRECISION_CHECK_SHARE = 0.2
+PRECISION_CHECK_PROSE = 1000
+PRECISION_LOSS_RATIO = 3
+PROSE_BLOCK_CHARS = 80
+_ENDS_LIKE_PROSE = re.compile(r"[.!?\u2026\u3002\"\u201d\u2019)]$")
 
 logging.getLogger("trafilatura").setLevel(logging.CRITICAL)  # it logs "discarding data" for short pages
 
@@ -92,6 +103,17 @@ def extract_page(markup: str, warnings: list[str]) -> Page:
                    date_extraction_params={"extensive_search": False, "original_date": True})
     document = trafilatura.bare_extraction(tree, with_metadata=True, **options)
     blocks = _blocks(document)
+    page_chars = page_text_chars(markup)
+    if _chars("".join(blocks)) < PRECISION_CHECK_SHARE * page_chars or _prose(blocks) < PRECISION_CHECK_PROSE:
+        # Precision mode kept little: on some pages that is a teaser list, an ad block or "Skip to main
+        # content" instead of the article. Its normal mode decides when it finds far more prose.
+        options.update(favor_precision=False)
+        normal = trafilatura.bare_extraction(tree, with_metadata=True, **options)
+        found = _blocks(normal)
+        if _prose(found) > PRECISION_LOSS_RATIO * _prose(blocks) + 200:
+            warnings.append(f"trafilatura's precision mode found {_prose(blocks):,} characters of prose: used its "
+                            f"normal mode, which found {_prose(found):,}")
+            document, blocks = normal, found
     if not blocks:
         options.update(favor_precision=False, favor_recall=True)
         document = trafilatura.bare_extraction(tree, with_metadata=True, **options) or document
@@ -101,7 +123,7 @@ def extract_page(markup: str, warnings: list[str]) -> Page:
                             "which may keep some page furniture")
     if blocks:
         text = "\n\n".join(_LIST_ITEM.sub("", block) for block in blocks)
-        _note_removed(tree, text, warnings)
+        _note_removed(page_chars, text, warnings)
     else:
         text, _, dropped = html_to_text(lxml_html.tostring(tree, encoding="unicode"))
         blocks = text.split("\n\n")
@@ -120,23 +142,20 @@ def extract_page(markup: str, warnings: list[str]) -> Page:
     )
 
 
-def _note_removed(tree, kept: str, warnings: list[str]) -> None:
-    """Say how much of the page's visible text the main-text extraction left out (menus, footers, ...)."""
-    visible = " ".join(" ".join(tree.xpath("//body//text()[not(ancestor::script) and not(ancestor::style)]")).split())
-    kept_chars = len(" ".join(kept.split()))
-    if len(visible) > kept_chars:
+def _note_removed(total: int, kept: str, warnings: list[str]) -> None:
+    """Say how much of the page's text the main-text extraction left out (menus, footers, ...), measured
+    against all the text in the markup (`total`: not from the parsed tree, which could have lost some)."""
+    kept_chars = len("".join(kept.split()))
+    if total > kept_chars:
         warnings.append(f"removed non-article HTML: kept the main text trafilatura found ({kept_chars:,} of "
-                        f"{len(visible):,} characters of the page's visible text)")
+                        f"{total:,} characters of the page's text, spaces not counted)")
 
 
 # -- parsing --------------------------------------------------------------------------------------------
 def _parse(markup: str):
-    from trafilatura.utils import load_html
+    from .parse import parse_html
 
-    try:
-        return load_html(markup)
-    except (ValueError, TypeError):
-        return None
+    return parse_html(markup)
 
 
 def _unwrap_page_forms(tree) -> None:
@@ -172,12 +191,22 @@ def _links(tree) -> tuple[float, set[str]]:
     body = tree.find(".//body")
     if body is None:
         return 0.0, set()
-    # Not dropped from the tree: trafilatura reads JSON-LD metadata (author, date) from <script> elements.
-    code = sum(len(_SPACES.sub("", e.text_content())) for e in body.xpath(".//script|.//style|.//noscript"))
-    total = len(_SPACES.sub("", body.text_content())) - code
+    # Scripts are not dropped from the tree (trafilatura reads JSON-LD metadata from them): skipped here,
+    # node by node, since a page can hold megabytes of them.
+    visible = body.xpath(".//text()[not(ancestor::script) and not(ancestor::style) and not(ancestor::noscript)]")
+    total = sum(_chars(t) for t in visible)
     texts = [a.text_content() for a in body.iter("a")]
-    share = sum(len(_SPACES.sub("", t)) for t in texts) / total if total else 0.0
+    share = sum(_chars(t) for t in texts) / total if total else 0.0
     return share, {fold(t) for t in texts if len(t) > 15}
+
+
+def _prose(blocks: list[str]) -> int:
+    """Characters in blocks that read like paragraphs of an article (long, ending like a sentence)."""
+    return sum(len(b) for b in blocks if len(b) >= PROSE_BLOCK_CHARS and _ENDS_LIKE_PROSE.search(b))
+
+
+def _chars(text: str) -> int:
+    return len(text) - text.count(" ") - text.count("\n") - text.count("\t")
 
 
 def _looks_like_listing(tree, blocks: list[str]) -> bool:
