@@ -112,10 +112,42 @@ def test_chrome_is_never_the_headline():
         ("Chapter 6 - Monitoring Distributed Systems", None, "Chapter 6 - Monitoring Distributed Systems"),
         ("新电脑已可利用记忆自学 人工智能迈上新台阶_科技_腾讯网", None, "新电脑已可利用记忆自学 人工智能迈上新台阶"),
         ("A headline with no site name", "Money Daily", "A headline with no site name"),
+        # The forms found on real pages (issue 19): a domain and a section glued to a hyphen, a section in
+        # hyphens, "Site: Headline", leading and trailing dates, a permalink mark.
+        ("edmontonsun.com - Music- Band plays its last show at the old hall", None,
+         "Band plays its last show at the old hall"),
+        ("Monsoon arrives early in the south -India Buzz-", None, "Monsoon arrives early in the south"),
+        ("Money Daily: Rates held at 5% as inflation slows", "Money Daily", "Rates held at 5% as inflation slows"),
+        ("Trump: I will not sign the bill", None, "Trump: I will not sign the bill"),
+        ("March 5, 2024 - Rates held at 5% as inflation slows", None, "Rates held at 5% as inflation slows"),
+        ("Rates held at 5% as inflation slows (2024-03-05)", None, "Rates held at 5% as inflation slows"),
+        ("Rates held at 5% as inflation slows | 05.03.2024 | Money Daily", None,
+         "Rates held at 5% as inflation slows"),
+        ("Evolve: Shared Mutable History\u00b6", None, "Evolve: Shared Mutable History"),
+        ("The 2024 budget in ten charts", None, "The 2024 budget in ten charts"),
     ],
 )
 def test_site_name_tails_are_cut_from_page_titles(title, site, expected):
     assert _clean_title(title, site) == expected
+
+
+def test_a_generic_site_or_section_name_is_not_the_headline():
+    """og:title "The Times" (the site's name) on a page whose <title> has the headline."""
+    markup = ("<html><head><title>Harbour wall repaired after two winters | The Times</title>"
+              "<meta property='og:title' content='The Times'></head><body><h2>People today</h2>"
+              "<p>The harbour wall was repaired over the summer by a team of twelve builders from the town.</p>"
+              "<p>It had been damaged in a storm two winters ago, when waves broke over the road.</p></body></html>")
+    assert read_article(markup).title == "Harbour wall repaired after two winters"
+
+
+def test_an_h1_that_is_page_furniture_is_never_the_headline():
+    markup = ("<html><head><title>Harbour wall repaired after two winters</title></head><body>"
+              "<p>The harbour wall was repaired over the summer by a team of twelve builders from the town.</p>"
+              "<p>It had been damaged in a storm two winters ago, when waves broke over the road.</p>"
+              "<h1>Talkback - Add your opinion</h1><form><textarea></textarea></form></body></html>")
+    assert read_article(markup).title == "Harbour wall repaired after two winters"
+    without_title = markup.replace("<title>Harbour wall repaired after two winters</title>", "")
+    assert read_article(without_title).title is None
 
 
 @pytest.mark.parametrize(

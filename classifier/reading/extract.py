@@ -20,8 +20,11 @@ import dataclasses
 import logging
 import re
 
-from .clean import fold, is_boilerplate
+from .clean import fold
+from .headline import choose_headline, clean_title, usable
 from .parse import page_text_chars
+
+_clean_title = clean_title  # the old name (tests)
 
 _TAG_PATTERN = re.compile(
     r"<\s*(?:!doctype|html|head|body|p|div|br|span|a|article|section|h[1-6]|li|ul|ol|table|script|style|"
@@ -29,19 +32,6 @@ _TAG_PATTERN = re.compile(
     re.IGNORECASE,
 )
 _SPACES = re.compile(r"\s+")
-# " | Site", " - Site", " — Site", " · Site", " :: Site", "Headline_Section_Site" (Chinese portals).
-_TITLE_SEPARATOR = re.compile(
-    r"\s+(?:[|\-\u2013\u2014\u00b7\u2022\u00bb~/]|::)\s+|\s*\|\s*"
-    r"|(?<=[\u3000-\u9fff\uff00-\uffef])\s*_\s*|\s*_\s*(?=[\u3000-\u9fff])"
-)
-_CJK = re.compile(r"[\u3000-\u9fff\uac00-\ud7af]")
-SITE_TAIL_MAX_WORDS = 4
-# Headlines of page chrome that the old first-line rule picked up on real pages.
-_CHROME = re.compile(
-    r"^(?:skip to (?:main )?content|main menu|menu|navigation|search|modal title|home|homepage|log ?in|"
-    r"sign in|subscribe|cookie.*|404.*|page not found|access denied|just a moment.*|untitled)\W*$",
-    re.IGNORECASE,
-)
 # Listing / home pages: much of the page's text sits in links, and its main text is mostly list items or
 # link texts (headlines and teasers of other stories), with hardly any prose.
 LISTING_LINK_SHARE = 0.3
@@ -94,7 +84,7 @@ def extract_page(markup: str, warnings: list[str]) -> Page:
     if tree is None:
         text, page_title, _ = html_to_text(markup)
         warnings.append("the HTML could not be parsed for main-text extraction: read every block of the page")
-        return Page(text=text, title=_clean_title(page_title, None))
+        return Page(text=text, title=clean_title(page_title, None))
     _unwrap_page_forms(tree)
     site = _meta(tree, "og:site_name", "application-name")
     title = choose_headline(tree, site)
@@ -134,7 +124,7 @@ def extract_page(markup: str, warnings: list[str]) -> Page:
     listing = _looks_like_listing(tree, blocks)  # trafilatura worked on a copy: `tree` is the whole page
     return Page(
         text=text,
-        title=title or _usable_or_none(_clean_title(getattr(document, "title", None), site)),
+        title=title or _usable_or_none(clean_title(getattr(document, "title", None), site)),
         date=_field(document, "date"),
         author=_field(document, "author"),
         site=site or _field(document, "sitename"),
@@ -221,87 +211,5 @@ def _looks_like_listing(tree, blocks: list[str]) -> bool:
     return share >= LISTING_LINK_SHARE and len(items) >= LISTING_ITEM_SHARE * len(blocks)
 
 
-# -- headline -------------------------------------------------------------------------------------------
-def choose_headline(tree, site: str | None) -> str | None:
-    """The headline a reader sees: the article's <h1> when the page's metadata agrees with it, else og:title,
-    else the <title> without its site-name tail, else the <h1>. Page chrome and the bare site name never."""
-    page_title = tree.findtext(".//title")
-    social = _clean_title(_meta(tree, "og:title", "twitter:title"), site, page_title)
-    title = _clean_title(page_title, site)
-    headings = _h1s(tree)
-    for heading in headings:
-        if any(candidate and _agree(heading, candidate) for candidate in (social, title)):
-            return heading
-    candidates = (social, title, headings[0] if headings else None)
-    site_key = fold(site) if site else None
-    return next((c for c in candidates if c and _usable(c) and fold(c) != site_key), None)
-
-
-def _h1s(tree) -> list[str]:
-    """Usable <h1> texts, those inside <article>/<main> first."""
-    found = []
-    for heading in tree.xpath("//article//h1|//main//h1") + tree.xpath("//h1"):
-        text = _SPACES.sub(" ", heading.text_content()).strip()
-        if text and _usable(text) and text not in found:
-            found.append(text)
-    return found
-
-
-def _agree(a: str, b: str) -> bool:
-    """Mostly the same words (Dice >= 0.6): "X hands-on: the Y moment" and "X is the Y moment" agree."""
-    left, right = set(fold(a).split()), set(fold(b).split())
-    return bool(left and right) and 2 * len(left & right) / (len(left) + len(right)) >= 0.6
-
-
-def _clean_title(title: str | None, site: str | None, page_title: str | None = None) -> str | None:
-    """Cut a site name off a page title: "Headline | Site", "Site - Headline", "Headline - Section - Site".
-
-    A part is a site name when it matches the page's site name, the tail of its <title>, or is a short
-    (<= 4 words) last part after a longer headline.
-    """
-    if not title:
-        return None
-    title = _SPACES.sub(" ", title).strip()
-    spans = _parts(title)
-    if len(spans) < 2:
-        return title or None
-    known = {fold(site)} if site else set()
-    if page_title and _SPACES.sub(" ", page_title).strip() != title:
-        page_parts = _parts(page_title)
-        if len(page_parts) > 1:
-            known.add(fold(page_title[slice(*page_parts[-1])]))
-    known.discard("")
-    text = lambda span: title[span[0] : span[1]]  # noqa: E731
-    first_separator = title[spans[0][1] : spans[1][0]]
-    if fold(text(spans[0])) in known or ("|" in first_separator and _words(text(spans[0])) <= 2):
-        spans = spans[1:]  # "Site - Headline", "Opinion | Headline"
-    while len(spans) > 1:
-        last, rest = text(spans[-1]), title[spans[0][0] : spans[-2][1]]
-        if fold(last) in known or (_words(last) <= SITE_TAIL_MAX_WORDS and _words(rest) >= _words(last)):
-            spans = spans[:-1]
-        else:
-            break
-    return title[spans[0][0] : spans[-1][1]].strip() or None
-
-
-def _parts(title: str) -> list[tuple[int, int]]:
-    """(start, end) of the parts between title separators, empty parts left out."""
-    spans, start = [], 0
-    for match in _TITLE_SEPARATOR.finditer(title):
-        spans.append((start, match.start()))
-        start = match.end()
-    spans.append((start, len(title)))
-    return [(a, b) for a, b in spans if title[a:b].strip()]
-
-
 def _usable_or_none(title: str | None) -> str | None:
-    return title if title and _usable(title) else None
-
-
-def _words(text: str) -> int:
-    return len(text.split()) + len(_CJK.findall(text)) // 2
-
-
-def _usable(title: str) -> bool:
-    return bool(re.search(r"\w", title)) and not _CHROME.match(title) and not is_boilerplate(title) \
-        and _words(title) <= 40
+    return title if title and usable(title) else None
