@@ -92,15 +92,18 @@ def extract_page(markup: str, warnings: list[str]) -> Page:
     options = dict(include_comments=False, include_tables=True, favor_precision=True, deduplicate=False,
                    date_extraction_params={"extensive_search": False, "original_date": True})
     document = trafilatura.bare_extraction(tree, with_metadata=True, **options)
-    blocks = _blocks(document)
+    cells: list[str] = []
+    blocks = _blocks(document, cells)
     page_chars = page_text_chars(markup)
     if _chars("".join(blocks)) < PRECISION_CHECK_SHARE * page_chars or _prose(blocks) < PRECISION_CHECK_PROSE:
         # Precision mode kept little: on some pages that is a teaser list, an ad block or "Skip to main
         # content" instead of the article. Its normal mode decides when it finds far more prose.
         options.update(favor_precision=False)
         normal = trafilatura.bare_extraction(tree, with_metadata=True, **options)
-        found = _blocks(normal)
+        normal_cells: list[str] = []
+        found = _blocks(normal, normal_cells)
         if _prose(found) > PRECISION_LOSS_RATIO * _prose(blocks) + 200:
+            cells = normal_cells
             warnings.append(f"trafilatura's precision mode found {_prose(blocks):,} characters of prose: used its "
                             f"normal mode, which found {_prose(found):,}")
             document, blocks = normal, found
@@ -114,6 +117,11 @@ def extract_page(markup: str, warnings: list[str]) -> Page:
     if blocks:
         text = "\n\n".join(_LIST_ITEM.sub("", block) for block in blocks)
         _note_removed(page_chars, text, warnings)
+        if cells:
+            shown = ", ".join(f'"{cell[:40]}"' for cell in cells[:2])
+            plural = len(cells) != 1
+            warnings.append(f"left out {len(cells)} table cell{'s' if plural else ''} that {'are' if plural else 'is'} "
+                            f"not article text (menus, labels, numbers: {shown}{', ...' if len(cells) > 2 else ''})")
     else:
         text, _, dropped = html_to_text(lxml_html.tostring(tree, encoding="unicode"))
         blocks = text.split("\n\n")
@@ -155,10 +163,44 @@ def _unwrap_page_forms(tree) -> None:
             form.tag = "div"
 
 
-def _blocks(document) -> list[str]:
-    """trafilatura's text has one block per line (list items start with "- ")."""
+def _blocks(document, dropped: list[str] | None = None) -> list[str]:
+    """trafilatura's text has one block per line (list items start with "- "; table rows are "| a | b |").
+
+    A table row is split into its cells, each a block: on old table-layout pages one row holds the
+    headline, the byline, the date and the menu, which glued together made one "sentence" of all four.
+    Cells that do not read as text (a menu, a label, a number: under four words, or short capitalised
+    words with no sentence end) are left out and counted in `dropped`."""
     text = getattr(document, "text", None) or ""
-    return [line.strip() for line in text.split("\n") if line.strip()]
+    blocks = []
+    for line in text.split("\n"):
+        line = line.strip()
+        if not line.startswith("|"):
+            if line:
+                blocks.append(line)
+            continue
+        for cell in _CELL_SEPARATOR.split(line.strip("|")):
+            cell = cell.replace("\\|", "|").strip()
+            if not cell or set(cell) <= set("-: "):
+                continue
+            if _reads_as_text(cell):
+                blocks.append(cell)
+            elif dropped is not None:
+                dropped.append(cell)
+    return blocks
+
+
+_CELL_SEPARATOR = re.compile(r"(?<!\\)\|")
+_NAV_WORD = re.compile(r"^[A-Z0-9&][\w'&.-]*$")
+
+
+def _reads_as_text(cell: str) -> bool:
+    words = cell.split()
+    if len(words) < 4:
+        return False
+    if " | " in cell and all(len(part.split()) <= 4 for part in cell.split(" | ")):
+        return False  # "Copyright 2008 The Courier | Contact us | Advertise"
+    ends = _ENDS_LIKE_PROSE.search(cell) is not None
+    return ends or len(words) > 8 or not all(_NAV_WORD.match(word) for word in words)
 
 
 def _field(document, name: str) -> str | None:
