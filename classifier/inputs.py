@@ -79,8 +79,9 @@ class SizeLimits:
 
     def too_large(self, size: int, field: str = "the input", *, unit: str = "bytes") -> InputError:
         """The error for raw input (HTML or text as given) over max_input_bytes."""
-        more = "or more " if size > self.max_input_bytes + 1 else ""
-        return InputError(f"{field} is {size:,} {more}{unit}; the limit for raw input (the page's HTML or the "
+        # A reader stops at the limit + 1 (stdin, a file): all it knows then is "more than the limit".
+        amount = f"more than {self.max_input_bytes:,}" if size == self.max_input_bytes + 1 else f"{size:,}"
+        return InputError(f"{field} is {amount} {unit}; the limit for raw input (the page's HTML or the "
                           f"text as given) is {self.max_input_bytes:,} bytes per article: pass a larger "
                           f"{self.bytes_option} (0 = no limit)", code="input_too_large")
 

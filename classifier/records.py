@@ -228,19 +228,26 @@ class LineTooLong(Exception):
                          "the raw-input limit, --max-input-bytes; 0 = no limit)")
 
 
-def _bounded_text_lines(text: Any, limit: int) -> Iterator[str]:
+class _bounded_text_lines:  # noqa: N801 (used like a generator; a class, because a generator that raises is done)
     """The lines of a text stream, none longer than `limit` characters held: a longer one is read past in
     pieces and raised as LineTooLong (the csv reader passes it on and starts afresh at the next line)."""
-    while True:
-        line = text.readline(limit + 1 if limit else -1)
+
+    def __init__(self, text: Any, limit: int) -> None:
+        self.text, self.limit = text, limit
+
+    def __iter__(self) -> "_bounded_text_lines":
+        return self
+
+    def __next__(self) -> str:
+        limit = self.limit
+        line = self.text.readline(limit + 1 if limit else -1)
         if not line:
-            return
+            raise StopIteration
         if not limit or len(line) <= limit or line.endswith("\n"):
-            yield line
-            continue
+            return line
         size = len(line)
         del line
-        while (piece := text.readline(1 << 20)) and not piece.endswith("\n"):
+        while (piece := self.text.readline(1 << 20)) and not piece.endswith("\n"):
             size += len(piece)
         raise LineTooLong(size + len(piece), limit)
 
