@@ -533,8 +533,12 @@ def _duration(seconds: float) -> str:
               help="A presslens checkpoint directory. [default: the model shipped with presslens]")
 @click.option("--precision", type=click.Choice(PRECISIONS), default="auto", show_default=True,
               help="Inference precision (see `presslens analyze --help`).")
+@click.option("--max-chars", type=click.IntRange(min=0), default=MAX_CHARS, show_default=True,
+              help="Characters of article text per article, after reading (HTML: its main text); 0 = no limit.")
+@click.option("--max-input-bytes", type=click.IntRange(min=0), default=MAX_INPUT_BYTES, show_default=True,
+              help="Raw input per article (the page's HTML or the text as sent); 0 = no limit.")
 @fatal_errors
-def serve(host: str, port: int, model_path: str | None, precision: str) -> None:
+def serve(host: str, port: int, model_path: str | None, precision: str, max_chars: int, max_input_bytes: int) -> None:
     """Serve the web page (try an article, see why) and the JSON API, in one process, until Ctrl-C.
 
     Needs the demo extra: pip install "presslens[demo]". More knobs (request limits, queue size):
@@ -547,7 +551,8 @@ def serve(host: str, port: int, model_path: str | None, precision: str) -> None:
     """
     run_server = _server_entry_point()
     try:
-        run_server(host=host, port=port, model_path=model_path, precision=precision)
+        run_server(host=host, port=port, model_path=model_path, precision=precision, max_chars=max_chars,
+                   max_input_bytes=max_input_bytes)
     except ImportError as error:  # the server imports its HTTP stack when it starts
         raise click.ClickException(
             f"the web app needs the demo extra ({error}); install it with: pip install \"presslens[demo]\""

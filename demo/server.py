@@ -190,9 +190,14 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def serve_process(**options: Any) -> None:
+def serve_process(*, max_chars: int | None = None, max_input_bytes: int | None = None, **options: Any) -> None:
     """`presslens serve` (the `presslens.servers` entry point): serve() in this process, then end the process
-    at once after a clean stop (see _exit_now). Errors before the server starts are raised as by serve()."""
+    at once after a clean stop (see _exit_now). Errors before the server starts are raised as by serve().
+    `max_chars` / `max_input_bytes`: the size limits (`presslens serve --max-chars ...`), else the defaults."""
+    sizes = {key: value for key, value in (("max_chars", max_chars), ("max_input_bytes", max_input_bytes))
+             if value is not None}
+    if sizes:
+        options["limits"] = Limits(**sizes)
     try:
         serve(**options)
     except KeyboardInterrupt:  # Ctrl-C: uvicorn already stopped gracefully, then re-raised the signal
