@@ -33,7 +33,7 @@ from .encoding import (
 )
 from .errors import InputError, ModelLoadError, PresslensError
 from .fast_tokenizer import load_fast_tokenizer
-from .inputs import ArticleInput, PreparedArticle, as_input, check_languages, check_tasks, scrub
+from .inputs import DEFAULT_LIMITS, ArticleInput, PreparedArticle, SizeLimits, as_input, check_languages, check_tasks, scrub
 from .model import PresslensConfig, PresslensModel, apply_stance_decision, load_tokenizer
 from .postprocess import average, best, probabilities, select_summary_among, sigmoid, top_sentences
 from .precision import PRECISIONS, compute_context, load_dtypes, native_bf16, prepare_model, resolve_precision
@@ -100,18 +100,21 @@ class Analyzer:
     def prepare(
         self, article: ArticleInput | Mapping[str, Any] | str | bytes, *, languages: Iterable[str] | str | None = None,
         language_option: str | None = REFUSE_OPTION,
+        limits: SizeLimits = DEFAULT_LIMITS,
     ) -> PreparedArticle:
         """Read (decode, extract, clean, segment, identify the language) and validate one article.
 
         InputError says what is wrong with it; with `languages` (e.g. ["en"]) an article found to be in
         another language is an InputError too. `language_option`: how the caller's surface spells that
-        option, for the warning on an article in another language (the CLI: "--languages en").
+        option, for the warning on an article in another language (the CLI: "--languages en"). `limits`: the
+        raw input's size and the article text's (after reading), 0 = no limit
+        (`SizeLimits(max_chars=0, max_input_bytes=0)` for none at all).
         """
         if isinstance(article, PreparedArticle):
             return article
         accepted = check_languages(languages)
-        item = as_input(article)
-        read = read_article(item.text, item.title)
+        item = as_input(article, limits=limits)
+        read = read_article(item.text, item.title, max_chars=limits.max_chars, chars_option=limits.chars_option)
         if accepted is not None and read.language is not None and read.language not in accepted:
             raise InputError(
                 f"the article is in {language_name(read.language)} ({read.language}), and only "
@@ -144,6 +147,7 @@ class Analyzer:
         tasks: Iterable[str] | None = None,
         summary_sentences: int = 3,
         languages: Iterable[str] | str | None = None,
+        limits: SizeLimits = DEFAULT_LIMITS,
     ) -> Analysis:
         """Analyze one article. Keyword arguments override the same fields of an ArticleInput."""
         if isinstance(article, (str, bytes, bytearray)):
@@ -157,7 +161,8 @@ class Analyzer:
                 article = {**article, **overrides}
             else:
                 raise InputError("title/targets/id cannot override an already prepared article")
-        return next(self._many([article], tasks, summary_sentences, None, languages, "raise", hint=False))
+        return next(self._many([article], tasks, summary_sentences, None, languages, "raise", hint=False,
+                               limits=limits))
 
     def analyze_many(
         self,
@@ -168,6 +173,7 @@ class Analyzer:
         batch_size: int | None = None,
         languages: Iterable[str] | str | None = None,
         errors: str = "raise",
+        limits: SizeLimits = DEFAULT_LIMITS,
     ) -> Iterator[Analysis]:
         """Analyze a stream lazily: `batch_size` articles are read at a time and results come in input order.
 
@@ -179,10 +185,11 @@ class Analyzer:
         """
         if errors not in ERROR_MODES:
             raise InputError(f"errors must be one of {', '.join(map(repr, ERROR_MODES))}, got {scrub(repr(errors))[:40]}")
-        return self._many(articles, tasks, summary_sentences, batch_size, languages, errors, hint=True)
+        return self._many(articles, tasks, summary_sentences, batch_size, languages, errors, hint=True, limits=limits)
 
     def _many(self, articles: Iterable, tasks: Iterable[str] | None, summary_sentences: int, batch_size: int | None,
-              languages: Iterable[str] | str | None, errors: str, *, hint: bool) -> Iterator[Analysis]:
+              languages: Iterable[str] | str | None, errors: str, *, hint: bool,
+              limits: SizeLimits = DEFAULT_LIMITS) -> Iterator[Analysis]:
         wanted = check_tasks(tasks)
         accepted = check_languages(languages)
         if isinstance(summary_sentences, bool) or not isinstance(summary_sentences, int) or summary_sentences < 1:
@@ -190,11 +197,11 @@ class Analyzer:
         size = self.batch_size if batch_size is None else batch_size
         if isinstance(size, bool) or not isinstance(size, int) or size < 1:
             raise InputError(f"batch_size must be an integer >= 1, got {size!r}")
-        return self._stream(iter(articles), wanted, summary_sentences, size, accepted, errors, hint)
+        return self._stream(iter(articles), wanted, summary_sentences, size, accepted, errors, hint, limits)
 
     def _stream(
         self, articles: Iterator, tasks: frozenset[str], k: int, size: int, languages: frozenset[str] | None = None,
-        errors: str = "raise", hint: bool = False,
+        errors: str = "raise", hint: bool = False, limits: SizeLimits = DEFAULT_LIMITS,
     ) -> Iterator[Analysis]:
         position = 0
         while True:
@@ -202,7 +209,7 @@ class Analyzer:
             error: InputError | None = None
             for raw in itertools.islice(articles, size):
                 try:
-                    chunk.append(self.prepare(raw, languages=languages))
+                    chunk.append(self.prepare(raw, languages=languages, limits=limits))
                 except InputError as exc:
                     if errors == "record":
                         chunk.append(self._failed(raw, str(exc)))

@@ -54,7 +54,7 @@ from typing import Any
 from tqdm import tqdm
 
 from .errors import BatchError, InputError, PresslensError
-from .inputs import scrub
+from .inputs import CLI_LIMITS, SizeLimits, scrub
 from .records import (
     STDIO, FieldMap, article_fields, count_records, detect_format, encode_line,
     read_records, write_table,
@@ -86,6 +86,7 @@ class BatchSettings:
     precision: str = "auto"
     languages: frozenset[str] | None = None  # accepted article languages; None = any
     include_text: bool = False  # add "article" (headline, language, sentences) to each result
+    limits: SizeLimits = CLI_LIMITS  # raw input per record and article text after reading (0 = no limit)
 
     def options(self) -> dict[str, Any]:
         """The options that shape the output; a resumed run must use the same ones."""
@@ -237,12 +238,14 @@ def _run(plan: RunPlan, analyzer: Any, *, progress: bool, commit_every: int | No
 
     # Read the first record before any run state exists: a missing column or an unreadable header is a
     # fatal error that must leave nothing behind, so that the corrected rerun is accepted as a new run.
-    records = read_records(settings.input, settings.fields, skip=state["records_done"])
+    records = read_records(settings.input, settings.fields, skip=state["records_done"],
+                           max_input_bytes=settings.limits.max_input_bytes)
     first = list(itertools.islice(records, 1))
     records = itertools.chain(first, records)
     sink = _StdoutSink() if settings.output == STDIO else _Journal(plan, state)
     chunk_size = commit_every or max(settings.batch_size * 4, 1)
-    bar = _progress_bar(settings.input, state["records_done"], enabled=progress)
+    bar = _progress_bar(settings.input, state["records_done"], enabled=progress,
+                        max_input_bytes=settings.limits.max_input_bytes)
     try:
         numbered = zip(itertools.count(state["records_done"]), records)
         while chunk := list(itertools.islice(numbered, chunk_size)):
@@ -281,14 +284,15 @@ def _analyze_chunk(chunk: list[tuple[int, Any]], settings: BatchSettings, analyz
     outputs: list[dict[str, Any] | None] = [None] * len(chunk)
     prepared: list[tuple[int, str, Any]] = []  # (position, id, PreparedArticle)
     for position, (number, record) in enumerate(chunk):
-        article = article_fields(record, settings.fields, number)  # the input gate, with batch field names
+        article = article_fields(record, settings.fields, number, settings.limits)  # the gate, batch's field names
         if isinstance(article, tuple):
             outputs[position] = {"id": article[0], "error": article[1]}
             done(1)
             continue
         try:
             prepared.append((position, article.id, analyzer.prepare(article, languages=settings.languages,
-                                                                    language_option=LANGUAGE_OPTION)))
+                                                                    language_option=LANGUAGE_OPTION,
+                                                                    limits=settings.limits)))
         except InputError as error:
             outputs[position] = {"id": article.id, "error": str(error)}
             done(1)
@@ -569,7 +573,7 @@ class _ProgressBar(tqdm):
         super().close()
 
 
-def _progress_bar(path: str, done: int, *, enabled: bool) -> tqdm:
+def _progress_bar(path: str, done: int, *, enabled: bool, max_input_bytes: int) -> tqdm:
     bar = _ProgressBar(
         initial=done, unit=" records", file=sys.stderr, disable=not enabled, dynamic_ncols=True,
         smoothing=0.1, desc="analyzing", mininterval=0.25, miniters=1,
@@ -578,13 +582,13 @@ def _progress_bar(path: str, done: int, *, enabled: bool) -> tqdm:
         bar.start_ticking()
     if enabled and path != STDIO:
         # Counting a big JSONL/CSV file takes a moment: do it aside, the bar gets its total (and ETA) later.
-        threading.Thread(target=_set_total, args=(bar, path), daemon=True).start()
+        threading.Thread(target=_set_total, args=(bar, path, max_input_bytes), daemon=True).start()
     return bar
 
 
-def _set_total(bar: tqdm, path: str) -> None:
+def _set_total(bar: tqdm, path: str, max_input_bytes: int) -> None:
     try:
-        total = count_records(path)
+        total = count_records(path, max_input_bytes=max_input_bytes)
     except Exception:  # only the ETA is lost
         log.debug("cannot count the records of %s for the progress bar", path, exc_info=True)
         return

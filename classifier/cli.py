@@ -10,6 +10,7 @@ problem (unreadable input, bad model, output in the way), 2 bad arguments, 130 i
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import os
@@ -22,7 +23,7 @@ from typing import Any
 import click
 
 from .errors import PresslensError
-from .inputs import MAX_CHARS
+from .inputs import MAX_CHARS, MAX_INPUT_BYTES
 from .precision import PRECISIONS  # no torch: --help stays instant
 
 TASKS = ("topic", "stance", "summary")  # the contract's task keys (design.md); labels come from the model
@@ -70,6 +71,27 @@ def model_options(command: Callable) -> Callable:
     for option in reversed(options):
         command = option(command)
     return command
+
+
+def limit_options(command: Callable) -> Callable:
+    """The two size limits (classifier.inputs.SizeLimits), shared by analyze and batch."""
+    options = [
+        click.option("--max-chars", type=click.IntRange(min=0), default=MAX_CHARS, show_default=True,
+                     help="Refuse an article whose own text, after reading (HTML: its main text), is longer "
+                          "(characters, as the API); 0 = no limit."),
+        click.option("--max-input-bytes", type=click.IntRange(min=0), default=MAX_INPUT_BYTES, show_default=True,
+                     help="Refuse raw input (a file, stdin, a record's text: HTML or text as given) larger "
+                          "than this; at most this plus one byte is read. 0 = no limit."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _size_limits(max_chars: int, max_input_bytes: int) -> Any:
+    from .inputs import CLI_LIMITS
+
+    return dataclasses.replace(CLI_LIMITS, max_chars=max_chars, max_input_bytes=max_input_bytes)
 
 
 def ray_options(command: Callable) -> Callable:
@@ -135,13 +157,12 @@ def main() -> None:
 @click.option("--target", "targets", multiple=True, metavar="CLAIM",
               help="A claim to judge the article's stance toward (repeatable). [default: the headline]")
 @model_options
-@click.option("--max-chars", type=click.IntRange(min=0), default=MAX_CHARS, show_default=True,
-              help="Refuse a longer article (characters, as the API does); 0 = no limit.")
+@limit_options
 @click.option("--json", "as_json", is_flag=True, help="Print the output contract as JSON.")
 @fatal_errors
 def analyze(file: str | None, text: str | None, title: str | None, targets: tuple[str, ...],
             languages: str | None, include_text: bool, tasks: tuple[str, ...], summary_sentences: int,
-            model_path: str | None, precision: str, max_chars: int, as_json: bool) -> None:
+            model_path: str | None, precision: str, max_chars: int, max_input_bytes: int, as_json: bool) -> None:
     """Analyze one article: its topic, its stance toward the headline (or each --target), a summary.
 
     FILE is plain text or HTML, in any encoding (undecodable bytes are replaced, with a warning); '-' or
@@ -161,27 +182,28 @@ def analyze(file: str | None, text: str | None, title: str | None, targets: tupl
         raise click.UsageError("give either FILE or --text, not both")
     if targets and "stance" not in tasks:
         raise click.UsageError("--target needs the stance task; add 'stance' to --tasks")
+    limits = _size_limits(max_chars, max_input_bytes)
     if text is not None:
         article: str | bytes = text
     else:
         if file in (None, "-") and _stdin_is_terminal():
             raise click.UsageError("no article given: pass FILE, --text TEXT, or pipe the article on stdin")
-        article = _read_article(file)
+        article = _read_article(file, max_input_bytes)
     accepted = _check_languages(languages)
-    size = len(article) if isinstance(article, str) else len(article.decode("utf-8", errors="replace"))
-    if max_chars and size > max_chars:
-        raise click.ClickException(
-            f"the article has {size:,} characters; the limit is {max_chars:,} (as in the API). Pass a larger "
-            "--max-chars (0 = no limit) to analyze it anyway (half a megabyte took about two minutes on 2 cores)"
-        )
+    # The raw input's size (and what it is: an image is named as one) is checked before the model loads;
+    # the article text's limit is checked once reading has found it (a 2.5 MB page holds 20 KB of article).
+    from .inputs import check_input_size
+
+    check_input_size(article, limits)
+    size = len(article)
 
     note = _Progress(size)
     note("loading the model")
     analyzer = _load_analyzer(model_path, batch_size=1, precision=precision)
-    note(f"reading {size:,} characters")
+    note(f"reading {size:,} {'characters' if isinstance(article, str) else 'bytes'}")
     prepared = analyzer.prepare(
         {"text": article, "title": title, "targets": list(targets) or None}, languages=accepted,
-        language_option=LANGUAGE_OPTION,
+        language_option=LANGUAGE_OPTION, limits=limits,
     )
     note(f"analyzing {len(prepared.sentences):,} sentences")
     analysis = analyzer.analyze(prepared, tasks=tasks, summary_sentences=summary_sentences)
@@ -244,14 +266,30 @@ def _stdin_is_terminal() -> bool:
     return sys.stdin.isatty()
 
 
-def _read_article(file: str | None) -> bytes:
+def _read_article(file: str | None, max_bytes: int) -> bytes:
+    """The bytes of FILE or stdin: at most `max_bytes` + 1 (0 = all), so that 400 MB on stdin or /dev/zero
+    costs nothing; the gate then refuses what is over the limit, naming --max-input-bytes."""
+    limit = max_bytes + 1 if max_bytes else -1
     if file in (None, "-"):
-        return sys.stdin.buffer.read()
+        return _read_bounded(sys.stdin.buffer, limit)
     try:
         with open(file, "rb") as stream:  # bytes: the cleaner decodes, replacing what is not UTF-8
-            return stream.read()
+            return _read_bounded(stream, limit)
     except OSError as error:
         raise click.FileError(file, str(error.strerror or error)) from error
+
+
+def _read_bounded(stream: Any, limit: int) -> bytes:
+    if limit < 0:
+        return stream.read()
+    parts, left = [], limit
+    while left > 0:  # a pipe returns what it has: read until the limit or the end
+        part = stream.read(min(left, 1 << 20))
+        if not part:
+            break
+        parts.append(part)
+        left -= len(part)
+    return b"".join(parts)
 
 
 def _load_analyzer(model_path: str | None, *, batch_size: int, precision: str) -> Any:
@@ -358,6 +396,7 @@ def _scores(scores: dict[str, float]) -> str:
 @click.option("--target-field", default="targets", show_default=True,
               help="Field with the claim(s) to judge stance toward: a string, a list of strings, or (CSV) a JSON list.")
 @model_options
+@limit_options
 @click.option("--batch-size", type=click.IntRange(min=1), default=16, show_default=True,
               help="Articles per model forward pass.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run into OUTPUT (same INPUT and options).")
@@ -368,8 +407,8 @@ def _scores(scores: dict[str, float]) -> str:
 @fatal_errors
 def batch(input_path: str, output_path: str, text_field: str, title_field: str, id_field: str, target_field: str,
           languages: str | None, include_text: bool, tasks: tuple[str, ...], summary_sentences: int,
-          model_path: str | None, precision: str, batch_size: int, resume: bool, overwrite: bool,
-          progress: bool | None, **engine: Any) -> None:
+          model_path: str | None, precision: str, max_chars: int, max_input_bytes: int, batch_size: int,
+          resume: bool, overwrite: bool, progress: bool | None, **engine: Any) -> None:
     """Analyze every record of INPUT into OUTPUT: one output record per input record, in input order.
 
     \b
@@ -453,6 +492,7 @@ def batch(input_path: str, output_path: str, text_field: str, title_field: str, 
         fields=FieldMap(text=text_field, title=title_field, id=id_field, targets=target_field),
         tasks=tasks, summary_sentences=summary_sentences, batch_size=batch_size, model=model_path,
         precision=precision, languages=_check_languages(languages), include_text=include_text,
+        limits=_size_limits(max_chars, max_input_bytes),
     )
     plan = plan_run(settings, resume=resume, overwrite=overwrite)  # before the model: fail in a second
     if plan.already_complete:
@@ -508,8 +548,12 @@ def _duration(seconds: float) -> str:
               help="A presslens checkpoint directory. [default: the model shipped with presslens]")
 @click.option("--precision", type=click.Choice(PRECISIONS), default="auto", show_default=True,
               help="Inference precision (see `presslens analyze --help`).")
+@click.option("--max-chars", type=click.IntRange(min=0), default=MAX_CHARS, show_default=True,
+              help="Characters of article text per article, after reading (HTML: its main text); 0 = no limit.")
+@click.option("--max-input-bytes", type=click.IntRange(min=0), default=MAX_INPUT_BYTES, show_default=True,
+              help="Raw input per article (the page's HTML or the text as sent); 0 = no limit.")
 @fatal_errors
-def serve(host: str, port: int, model_path: str | None, precision: str) -> None:
+def serve(host: str, port: int, model_path: str | None, precision: str, max_chars: int, max_input_bytes: int) -> None:
     """Serve the web page (try an article, see why) and the JSON API, in one process, until Ctrl-C.
 
     Needs the demo extra: pip install "presslens[demo]". More knobs (request limits, queue size):
@@ -522,7 +566,8 @@ def serve(host: str, port: int, model_path: str | None, precision: str) -> None:
     """
     run_server = _server_entry_point()
     try:
-        run_server(host=host, port=port, model_path=model_path, precision=precision)
+        run_server(host=host, port=port, model_path=model_path, precision=precision, max_chars=max_chars,
+                   max_input_bytes=max_input_bytes)
     except ImportError as error:  # the server imports its HTTP stack when it starts
         raise click.ClickException(
             f"the web app needs the demo extra ({error}); install it with: pip install \"presslens[demo]\""

@@ -38,8 +38,9 @@ class _LineFeed:
     """The physical lines of the stream, one at a time, with the lines of the current record kept so that
     they can be fed again after a bad record."""
 
-    def __init__(self, text: TextIO) -> None:
+    def __init__(self, text: TextIO, max_chars: int = MAX_CHARS) -> None:
         self.text = text
+        self.max_chars = max_chars or float("inf")  # 0: no limit
         self.replay: collections.deque[tuple[int, str]] = collections.deque()
         self.record: list[tuple[int, str]] = []  # (line number, line) of the record being parsed
         self.chars = 0
@@ -53,8 +54,8 @@ class _LineFeed:
         if self.replay:
             entry = self.replay.popleft()
         else:
-            room = MAX_CHARS - self.chars
-            line = self.text.readline(room + 1)
+            room = self.max_chars - self.chars
+            line = self.text.readline(room + 1 if room != float("inf") else -1)
             if not line:
                 self.hit_end = True
                 raise StopIteration
@@ -63,8 +64,8 @@ class _LineFeed:
                 if not line.endswith(("\n", "\r")):
                     self._skip_rest_of_line()
                 self.record.append((self.numbered, ""))  # counted, not kept
-                raise _RunOn(f"is longer than {MAX_CHARS:,} characters (a quote never closed, or a field far "
-                             "larger than an article)")
+                raise _RunOn(f"is longer than {self.max_chars:,} characters (a quote never closed, or a field "
+                             "over the raw-input limit: twice --max-input-bytes; 0 = no limit)")
             entry = (self.numbered, line)
         self.record.append(entry)
         self.chars += len(entry[1])
@@ -95,12 +96,13 @@ class _LineFeed:
         return self.replay[0][0] if self.replay else self.numbered + 1
 
 
-def csv_rows(text: TextIO) -> Iterator[tuple[int, int, list[str] | None, str | None]]:
+def csv_rows(text: TextIO, max_chars: int = MAX_CHARS) -> Iterator[tuple[int, int, list[str] | None, str | None]]:
     """(first line, last line, row, None) per record read, (first line, last line, None, error) per bad one.
+    `max_chars`: the longest record held (records.line_limit of the raw-input limit); 0 = no limit.
 
     `text` must be opened with newline="" (as the csv module asks). Blank lines come as empty rows."""
-    csv.field_size_limit(max(csv.field_size_limit(), MAX_CHARS + 1))  # our limit is the one that speaks
-    feed = _LineFeed(text)
+    csv.field_size_limit(2**31 - 1)  # our limit is the one that speaks
+    feed = _LineFeed(text, max_chars)
     reader = csv.reader(feed)
     while True:
         try:

@@ -14,7 +14,7 @@ class InputError(PresslensError, ValueError):
     """An article, claim or option the user gave cannot be analyzed as given.
 
     `code` is the stable name the HTTP API answers with (invalid_request, invalid_article, article_too_long,
-    too_many_targets, too_many_articles, too_much_work)."""
+    input_too_large, too_many_targets, too_many_articles, too_much_work)."""
 
     def __init__(self, message: str, *, code: str = "invalid_article") -> None:
         super().__init__(message)

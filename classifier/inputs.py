@@ -9,6 +9,15 @@ web page. Pure Python (no torch), so that batch planning and the web layer can v
     check_tasks("topic,summary")           # -> frozenset({"topic", "summary"})
     check_limits(article, options, limits) # the server's per-article limits
 
+Two size limits, each with its own option and message (0 = no limit for either):
+
+* `max_input_bytes` (MAX_INPUT_BYTES, 20 MiB) on the raw input as given: the page's HTML or the text, in
+  bytes (a str counts its characters). Checked here, at the gate, before any work; a binary file (an image,
+  a PDF) is named as such before its size is looked at. Readers never take in more than this plus one byte.
+* `max_chars` (MAX_CHARS, 200,000) on the article's own text after reading (HTML main text, boilerplate
+  removed): checked by the reading chain (`classifier.reading.read_article`) once extraction is done, so a
+  2.5 MB news page with 20 KB of article passes.
+
 The rules:
 
 * `text` is a string (or bytes) with something in it; `title` a string or absent; `id` a string or an
@@ -33,11 +42,52 @@ TASKS = ("topic", "stance", "summary")
 ARTICLE_FIELDS = ("text", "title", "targets", "id")
 OPTION_FIELDS = ("tasks", "summary_sentences", "include_text", "languages")
 DEFAULT_SUMMARY_SENTENCES = 3
-MAX_CHARS = 200_000  # characters per article that the API and `presslens analyze` take by default
+# Characters of article text (after reading: HTML's main text, boilerplate removed) per article, on every
+# surface by default: a 30,000-word article fits; its windows are what the API's work budget counts.
+MAX_CHARS = 200_000
+MAX_TEXT_CHARS = MAX_CHARS  # the old name
+# Bytes of raw input per article (the page's HTML or the text as given). Real news pages are 0.2-2.5 MB of
+# HTML around 3-30 KB of article (scripts, styles, JSON blobs); 20 MiB is eight times the largest seen, and
+# reading a page that size costs about 10 s and ~400 MB here, so a hostile 1 GB "page" costs nothing.
+MAX_INPUT_BYTES = 20 * 1024 * 1024
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-# The longest article text any surface takes, in characters: the HTTP API's default limit (demo Limits.max_chars).
-# A 20,000-word article fits; a 50 MB "article" is refused before cleaning, instead of costing gigabytes.
-MAX_TEXT_CHARS = 200_000
+
+
+@dataclasses.dataclass(frozen=True)
+class SizeLimits:
+    """The two size limits of one surface (0 = no limit) and the option that lifts each, for messages:
+    the CLI says "--max-chars", the server "presslens serve --max-chars", Python "max_chars=".
+
+    `max_chars` counts the article's text after reading; `max_input_bytes` the raw input as given."""
+
+    max_chars: int = MAX_CHARS
+    max_input_bytes: int = MAX_INPUT_BYTES
+    chars_option: str = "max_chars="
+    bytes_option: str = "max_input_bytes="
+
+    def __post_init__(self) -> None:
+        for name in ("max_chars", "max_input_bytes"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"{name} must be an integer >= 0 (0 = no limit), got {value!r}")
+
+    def too_long(self, chars: int, *, source: str = "") -> InputError:
+        """The error for an article whose text, after reading, is over max_chars."""
+        return InputError(f"the article's text is {chars:,} characters after reading{source}; the limit is "
+                          f"{self.max_chars:,} characters of article text: pass a larger {self.chars_option} "
+                          "(0 = no limit), or split it into articles", code="article_too_long")
+
+    def too_large(self, size: int, field: str = "the input", *, unit: str = "bytes") -> InputError:
+        """The error for raw input (HTML or text as given) over max_input_bytes."""
+        # A reader stops at the limit + 1 (stdin, a file): all it knows then is "more than the limit".
+        amount = f"more than {self.max_input_bytes:,}" if size == self.max_input_bytes + 1 else f"{size:,}"
+        return InputError(f"{field} is {amount} {unit}; the limit for raw input (the page's HTML or the "
+                          f"text as given) is {self.max_input_bytes:,} bytes per article: pass a larger "
+                          f"{self.bytes_option} (0 = no limit)", code="input_too_large")
+
+
+DEFAULT_LIMITS = SizeLimits()
+CLI_LIMITS = SizeLimits(chars_option="--max-chars", bytes_option="--max-input-bytes")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,10 +132,12 @@ class Options:
 
 
 # ------------------------------------------------------------------------------------------ one article
-def as_input(article: Any, *, names: Mapping[str, str] | None = None, max_chars: int = MAX_TEXT_CHARS) -> ArticleInput:
+def as_input(article: Any, *, names: Mapping[str, str] | None = None,
+             limits: SizeLimits = DEFAULT_LIMITS) -> ArticleInput:
     """Check one article and return it as an ArticleInput; InputError says what is wrong.
 
-    `names` maps the fields to the caller's names for messages (batch: {"text": "body", ...})."""
+    `names` maps the fields to the caller's names for messages (batch: {"text": "body", ...}); `limits`
+    gives the raw-input limit (the article-text limit is the reading chain's, see SizeLimits)."""
     label = _labeller(names)
     if isinstance(article, (str, bytes, bytearray)):
         article = ArticleInput(text=bytes(article) if isinstance(article, bytearray) else article)
@@ -110,9 +162,7 @@ def as_input(article: Any, *, names: Mapping[str, str] | None = None, max_chars:
         text = bytes(text)
     if not isinstance(text, (str, bytes)):
         raise InputError(f"{label('text')} must be a string, got {_a(json_kind(text))}", code="invalid_request")
-    if len(text) > max_chars:  # before any work on the text: a 50 MB "article" must cost nothing
-        raise InputError(f"{label('text')} is {len(text):,} characters long; the limit is {max_chars:,} per "
-                         "article: split it into articles", code="article_too_long")
+    check_input_size(text, limits, label("text"))  # before any work on the text: a 1 GB "page" costs nothing
     if isinstance(text, str):
         text = _valid_unicode(text, label("text"), notes)
     if not text.strip():
@@ -257,11 +307,24 @@ def check_languages(languages: Iterable[str] | str | None) -> frozenset[str] | N
     return frozenset(codes)
 
 
-def check_limits(article: ArticleInput, *, max_chars: int, max_targets: int) -> None:
-    """The server's size limits for one article (characters of text, number of claims)."""
-    if len(article.text) > max_chars:
-        raise InputError(f"{len(article.text):,} characters of text; the limit is {max_chars:,} per article",
-                         code="article_too_long")
+def check_input_size(text: str | bytes, limits: SizeLimits, field: str = "the input") -> None:
+    """Raw input over max_input_bytes -> InputError; a binary file is named first, whatever its size
+    (a 423 KB PNG is "a PNG image", not "too large")."""
+    if isinstance(text, bytes):
+        from .reading.decode import _binary_kind  # the signatures decoding refuses; one list for both
+
+        kind = _binary_kind(text[:16])
+        if kind:
+            raise InputError(f"the input is {kind}, not an article's text; give the article as plain text or "
+                             "HTML", code="invalid_article")
+    limit = limits.max_input_bytes
+    if limit and len(text) > limit:  # a str: its characters (at most its UTF-8 bytes), no copy made to count
+        raise limits.too_large(len(text), field, unit="bytes" if isinstance(text, bytes) else "characters")
+
+
+def check_limits(article: ArticleInput, *, max_targets: int, limits: SizeLimits = DEFAULT_LIMITS) -> None:
+    """The server's limits for one article (raw input size, number of claims)."""
+    check_input_size(article.text, limits)
     if len(article.targets) > max_targets:
         raise InputError(f"{len(article.targets)} targets (claims); the limit is {max_targets} per article",
                          code="too_many_targets")
@@ -289,7 +352,7 @@ class ItemProblem:
 def as_request_items(payload: Any, limits: Any) -> tuple[list[tuple[ArticleInput, Options]], bool, list[ItemProblem]]:
     """An HTTP body (one article object or a list): the checked items, whether one object was sent, problems.
 
-    `limits` has max_articles, max_chars, max_targets and max_summary_sentences. Raises InputError for a body
+    `limits` has max_articles, max_targets, max_summary_sentences and `sizes` (SizeLimits). Raises InputError for a body
     that is not an article or a list of them; per-article problems come back as ItemProblems."""
     single = isinstance(payload, dict)
     if not single and not isinstance(payload, list):
@@ -321,9 +384,10 @@ def as_request_items(payload: Any, limits: Any) -> tuple[list[tuple[ArticleInput
                 raise InputError(f"{len(claims)} targets (claims); the limit is {limits.max_targets} per "
                                  "article", code="too_many_targets")
             options = as_options(item, limits.max_summary_sentences)
+            sizes = limits.sizes
             article = as_input({key: value for key, value in item.items() if key not in OPTION_FIELDS},
-                               max_chars=limits.max_chars)
-            check_limits(article, max_chars=limits.max_chars, max_targets=limits.max_targets)
+                               limits=sizes)
+            check_limits(article, max_targets=limits.max_targets, limits=sizes)
         except InputError as error:
             problems.append(ItemProblem(number, shown_id, error.code, where + str(error)))
             continue

@@ -63,7 +63,8 @@ def select_summary(scores: Sequence[float], sentences: Sequence[str], k: int) ->
 
     Top-k by score, skipping a candidate that shares a word trigram with a sentence already picked (the
     usual redundancy filter of extractive news summarisers, e.g. BertSum's trigram blocking), and sentences
-    under MIN_SUMMARY_WORDS words unless nothing longer is left. A redundant sentence is never added, so
+    under MIN_SUMMARY_WORDS words or not ending like a sentence (a subheading such as "What happens next",
+    a table label) unless nothing else is left. A redundant sentence is never added, so
     the summary may hold fewer than k sentences. Ties go to the earlier sentence.
     """
     if len(scores) != len(sentences):
@@ -72,13 +73,14 @@ def select_summary(scores: Sequence[float], sentences: Sequence[str], k: int) ->
         return []
     order = sorted(range(len(scores)), key=lambda i: (-_finite(scores[i]), i))
     words = [_WORD.findall(sentence.lower()) for sentence in sentences]
+    minor = [len(w) < MIN_SUMMARY_WORDS or not _ENDS_LIKE_SENTENCE.search(s.rstrip()) for w, s in zip(words, sentences)]
     picked: list[int] = []
     seen: set[tuple[str, ...]] = set()
     for allow_short in (False, True):
         for i in order:
             if len(picked) >= k:
                 break
-            if i in picked or (len(words[i]) < MIN_SUMMARY_WORDS) != allow_short:
+            if i in picked or minor[i] != allow_short:
                 continue
             grams = _trigrams(words[i])
             if grams & seen:
@@ -100,6 +102,10 @@ def top_sentences(mass: Sequence[float], n: int) -> list[int]:
     """Indices of the n sentences with the largest mass (ties: earlier first), in article order."""
     order = sorted(range(len(mass)), key=lambda i: (-_finite(mass[i]), i))
     return sorted(order[: max(n, 0)])
+
+
+# How a sentence ends (also "...", a closing quote or bracket, CJK full stops); a subheading ends bare.
+_ENDS_LIKE_SENTENCE = re.compile(r"[.!?:;\u2026\u3002\uff01\uff1f][\"'\u201d\u2019)\]\u300d]*$")
 
 
 def _trigrams(words: list[str]) -> set[tuple[str, ...]]:

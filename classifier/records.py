@@ -26,7 +26,7 @@ from typing import Any, BinaryIO
 
 from .csv_rows import csv_rows
 from .errors import BatchError
-from .inputs import ArticleInput
+from .inputs import MAX_INPUT_BYTES, ArticleInput
 
 FORMATS = ("jsonl", "jsonl.gz", "csv", "csv.gz", "parquet")
 _SUFFIXES = {
@@ -36,9 +36,17 @@ _SUFFIXES = {
 STDIO = "-"  # INPUT '-' is JSON Lines on stdin, OUTPUT '-' is JSON Lines on stdout
 PARQUET_READ_ROWS = 1024  # rows per Parquet record batch read: bounded memory, amortised decoding
 PARQUET_ROW_GROUP = 10_000  # rows per written Parquet row group
-# A JSONL line longer than this is reported as an error record without being held in memory (the HTTP API's
-# body limit; an article within the 200,000-character text limit fits with room to spare).
-MAX_LINE_BYTES = 5 * 1024 * 1024
+# A JSONL line longer than this is reported as an error record without being held in memory. It follows the
+# raw-input limit (--max-input-bytes, 20 MiB by default): twice that, for JSON's escapes ("\"" and \uXXXX),
+# and never less than 5 MiB; 0 = no limit. CSV: a record longer than that is an error record
+# (classifier/csv_rows.py), read past in bounded pieces.
+MIN_LINE_BYTES = 5 * 1024 * 1024
+MAX_LINE_BYTES = 2 * MAX_INPUT_BYTES
+
+
+def line_limit(max_input_bytes: int) -> int:
+    """The longest JSONL line (bytes) or CSV record (characters) read for a raw-input limit; 0 = no limit."""
+    return max(2 * max_input_bytes, MIN_LINE_BYTES) if max_input_bytes else 0
 _SURROGATES = re.compile("[\udc80-\udcff]")  # what surrogateescape makes of undecodable bytes
 _ANY_SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -87,19 +95,24 @@ class RawRecord:
 # ----------------------------------------------------------------------------------------------- reading
 
 
-def read_records(path: str, fields: FieldMap, *, skip: int = 0) -> Iterator[RawRecord]:
-    """Yield the records of `path` (format by extension, '-' = JSONL on stdin) after the first `skip`."""
+def read_records(path: str, fields: FieldMap, *, skip: int = 0,
+                 max_input_bytes: int = MAX_INPUT_BYTES) -> Iterator[RawRecord]:
+    """Yield the records of `path` (format by extension, '-' = JSONL on stdin) after the first `skip`.
+
+    `max_input_bytes` (0 = none) bounds what is read of one record: see `line_limit`."""
     fmt = detect_format(path)
     read = 0
+    limit = line_limit(max_input_bytes)
     try:
         if fmt == "parquet":
             records = _read_parquet(path, fields, skip)
         elif path == STDIO:
-            records = _read_jsonl(sys.stdin.buffer, skip)
+            records = _read_jsonl(sys.stdin.buffer, skip, limit)
         elif fmt.startswith("jsonl"):
-            records = _with_stream(path, lambda stream: _read_jsonl(stream, skip))
+            records = _with_stream(path, lambda stream: _read_jsonl(stream, skip, limit))
         else:
-            records = _with_stream(path, lambda stream: _read_csv(stream, fields, skip, path))
+            records = _with_stream(path, lambda stream: _read_csv(stream, fields, skip, path, limit,
+                                                                  max_input_bytes))
         for record in records:
             read += 1
             yield record
@@ -117,27 +130,28 @@ def _with_stream(path: str, read: Any) -> Iterator[RawRecord]:
         yield from read(stream)
 
 
-def count_records(path: str) -> int:
+def count_records(path: str, *, max_input_bytes: int = MAX_INPUT_BYTES) -> int:
     """How many records `read_records` will yield (for the progress bar's total); reads the file once."""
     fmt = detect_format(path)
     if fmt == "parquet":
         import pyarrow.parquet as pq
 
         return pq.ParquetFile(path).metadata.num_rows
+    limit = line_limit(max_input_bytes)
     with _open_binary(path) as stream:
         if fmt.startswith("jsonl"):
-            return sum(1 for line, size in _bounded_lines(stream) if size > len(line) or line.strip())
+            return sum(1 for line, size in _bounded_lines(stream, limit) if size > len(line) or line.strip())
         text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="")
-        return max(sum(1 for _, _, row, _ in csv_rows(text) if row != []) - 1, 0)  # minus the header row
+        return max(sum(1 for _, _, row, _ in csv_rows(text, limit) if row != []) - 1, 0)  # minus the header row
 
 
 def _open_binary(path: str) -> BinaryIO:
     return gzip.open(path, "rb") if path.lower().endswith(".gz") else open(path, "rb")
 
 
-def _read_jsonl(stream: BinaryIO, skip: int) -> Iterator[RawRecord]:
+def _read_jsonl(stream: BinaryIO, skip: int, limit: int = MAX_LINE_BYTES) -> Iterator[RawRecord]:
     number = 0
-    for line_number, (line, size) in enumerate(_bounded_lines(stream), start=1):
+    for line_number, (line, size) in enumerate(_bounded_lines(stream, limit), start=1):
         if size <= len(line) and not line.strip():
             continue  # a blank line is not a record
         number += 1
@@ -145,18 +159,19 @@ def _read_jsonl(stream: BinaryIO, skip: int) -> Iterator[RawRecord]:
             continue  # resuming: counted, not parsed
         if size > len(line):
             yield RawRecord(None, f"line {line_number} is {size / 2**20:,.1f} MiB; a record may be at most "
-                                  f"{MAX_LINE_BYTES / 2**20:.0f} MiB (article text: 200,000 characters)")
+                                  f"{limit / 2**20:.0f} MiB (twice the raw-input limit, --max-input-bytes; "
+                                  "0 = no limit)")
             continue
         yield _parse_json_line(line, line_number)
 
 
-def _bounded_lines(stream: BinaryIO) -> Iterator[tuple[bytes, int]]:
-    """(line, its size in bytes); a line over MAX_LINE_BYTES comes back empty, read past in chunks, not held."""
+def _bounded_lines(stream: BinaryIO, limit: int = MAX_LINE_BYTES) -> Iterator[tuple[bytes, int]]:
+    """(line, its size in bytes); a line over `limit` (0 = none) comes back empty, read past in chunks, not held."""
     while True:
-        line = stream.readline(MAX_LINE_BYTES + 1)
+        line = stream.readline(limit + 1 if limit else -1)
         if not line:
             return
-        if len(line) <= MAX_LINE_BYTES or line.endswith(b"\n"):
+        if not limit or len(line) <= limit or line.endswith(b"\n"):
             yield line, len(line)
             continue
         size = len(line)
@@ -194,11 +209,14 @@ def _parse_json_line(line: bytes, line_number: int) -> RawRecord:
     return RawRecord(value, notes=notes)
 
 
-def _read_csv(stream: BinaryIO, fields: FieldMap, skip: int, path: str) -> Iterator[RawRecord]:
+def _read_csv(stream: BinaryIO, fields: FieldMap, skip: int, path: str, limit: int = MAX_LINE_BYTES,
+              max_input_bytes: int = MAX_INPUT_BYTES) -> Iterator[RawRecord]:
+    # A record over `limit` characters is an error record (classifier/csv_rows.py holds at most that much of
+    # it): a 100 MB cell costs a bounded read, not gigabytes.
     # surrogateescape keeps undecodable bytes recoverable per field, so only the records that hold them
     # get a warning (errors="replace" would hide which ones).
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
-    rows = csv_rows(text)
+    rows = csv_rows(text, limit)
     for _, _, header, error in rows:
         if error is not None:
             raise BatchError(f"{path}: cannot read the CSV header: {error}")
@@ -289,7 +307,8 @@ def _a(kind: str) -> str:
 # --------------------------------------------------------------------------------------- record -> article
 
 
-def article_fields(record: RawRecord, fields: FieldMap, number: int) -> ArticleInput | tuple[str, str]:
+def article_fields(record: RawRecord, fields: FieldMap, number: int,
+                   limits: Any = None) -> ArticleInput | tuple[str, str]:
     """The article of one record, checked by the one input gate (`classifier.inputs.as_input`), or
     `(id, error message)` when the record cannot be analyzed.
 
@@ -297,7 +316,7 @@ def article_fields(record: RawRecord, fields: FieldMap, number: int) -> ArticleI
     batch-specific step is decoding `targets` given as a JSON list inside a CSV cell.
     """
     from .errors import InputError
-    from .inputs import as_input, check_id, scrub
+    from .inputs import CLI_LIMITS, as_input, check_id, scrub
 
     values = record.fields
     fallback_id = str(number)
@@ -318,7 +337,7 @@ def article_fields(record: RawRecord, fields: FieldMap, number: int) -> ArticleI
     if isinstance(targets, tuple):
         return record_id, targets[0]
     try:
-        checked = as_input({**article, "targets": targets, "id": None}, names=names)
+        checked = as_input({**article, "targets": targets, "id": None}, names=names, limits=limits or CLI_LIMITS)
     except InputError as error:
         return record_id, str(error)
     return dataclasses.replace(checked, id=record_id, notes=(*record.notes, *notes, *checked.notes))

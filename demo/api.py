@@ -251,9 +251,10 @@ def _prepare_all(analyzer: Any, counter: Any, items: list, single: bool,
     prepared, costs, failed = [], [], {}
     for number, (article, options) in enumerate(items):
         try:
-            ready = analyzer.prepare(article, languages=options.languages, language_option=LANGUAGE_OPTION)
-        except InputError as error:
-            failed[number] = {"id": article.id, "error": "invalid_article", "message": str(error)}
+            ready = analyzer.prepare(article, languages=options.languages, language_option=LANGUAGE_OPTION,
+                                     limits=limits.sizes)
+        except InputError as error:  # its code says which limit, if a limit (article_too_long, input_too_large)
+            failed[number] = {"id": article.id, "error": error.code, "message": str(error)}
         except Exception as error:  # a bug in cleaning: this request's article only
             log.error("preparing article %d failed", number, exc_info=True)
             failed[number] = {"id": article.id, "error": "analysis_failed", "message": f"analysis failed "

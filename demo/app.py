@@ -74,7 +74,7 @@ def create_app(
     app.include_router(build_router(analyzer, batcher, limits))
     app.add_middleware(RequestLogMiddleware)
 
-    blocks = build_ui(QueuedAnalyzer(batcher), work_dir=work_dir, limits=limits)
+    blocks = build_ui(QueuedAnalyzer(batcher, limits=limits.sizes), work_dir=work_dir, limits=limits)
     theme = gr.themes.Soft(  # system fonts: the page loads nothing from outside the server
         font=["ui-sans-serif", "system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"]
     )

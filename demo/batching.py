@@ -449,10 +449,11 @@ class QueuedAnalyzer:
     instead of running forward passes beside it. `prepare` runs in the caller's thread, like in the API.
     """
 
-    def __init__(self, batcher: MicroBatcher, *, patience: float = 600.0) -> None:
+    def __init__(self, batcher: MicroBatcher, *, patience: float = 600.0, limits: Any = None) -> None:
         self.batcher = batcher
         self.analyzer = batcher.analyzer
         self.patience = patience  # how long analyze_many (a batch file) waits for room in a full queue
+        self.limits = limits  # the server's SizeLimits (None: the defaults), for the page and its batch tab
 
     @property
     def model_info(self) -> Any:
@@ -463,6 +464,8 @@ class QueuedAnalyzer:
         return self.analyzer.labels
 
     def prepare(self, article: Any, **options: Any) -> Any:
+        if self.limits is not None:
+            options.setdefault("limits", self.limits)
         return self.analyzer.prepare(article, **options)
 
     def analyze(self, article: Any, *, tasks: Sequence[str] | None = None, summary_sentences: int = 3,

@@ -11,16 +11,19 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from classifier.inputs import MAX_CHARS, TASKS
+from classifier.inputs import MAX_CHARS, MAX_INPUT_BYTES, TASKS, SizeLimits
 
 
 @dataclasses.dataclass(frozen=True)
 class Limits:
     """What one request may ask for, and how much work the server holds at once."""
 
-    max_body_bytes: int = 5 * 1024 * 1024
+    # A request body: one page within max_input_bytes sent as JSON (escapes grow it) fits; the work a
+    # request may cost is bounded by max_windows, not by its size.
+    max_body_bytes: int = 24 * 1024 * 1024
     max_articles: int = 64  # per request
-    max_chars: int = MAX_CHARS  # per article text: a 20,000-word article fits (as `presslens analyze`)
+    max_chars: int = MAX_CHARS  # article text after reading (HTML: its main text), as `presslens analyze`; 0 = none
+    max_input_bytes: int = MAX_INPUT_BYTES  # raw input per article (the page's HTML as sent); 0 = none
     max_targets: int = 16  # claims per article
     max_summary_sentences: int = 20
     max_windows: int = 512  # encoder windows per request (one per ~500 tokens per claim, + 1 per article)
@@ -29,8 +32,9 @@ class Limits:
 
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):
-            if getattr(self, field.name) < 1:
-                raise ValueError(f"{field.name} must be at least 1, got {getattr(self, field.name)}")
+            lowest = 0 if field.name in ("max_chars", "max_input_bytes") else 1  # 0 = no limit
+            if getattr(self, field.name) < lowest:
+                raise ValueError(f"{field.name} must be at least {lowest}, got {getattr(self, field.name)}")
         if self.queue_articles < self.max_articles:
             raise ValueError(
                 f"queue_articles ({self.queue_articles}) must be at least max_articles ({self.max_articles}), "
@@ -43,6 +47,14 @@ class Limits:
 # messages and the size limit; this schema states exactly what that gate accepts, limits included, so
 # that a client generated from /openapi.json sends only what the server takes (tests/test_demo_fuzz.py
 # checks both directions with schemathesis).
+    @property
+    def sizes(self) -> SizeLimits:
+        """The two size limits as the input gate and the reading chain take them, named as the server's options."""
+        return SizeLimits(max_chars=self.max_chars, max_input_bytes=self.max_input_bytes,
+                          chars_option="--max-chars of the server (presslens serve)",
+                          bytes_option="--max-input-bytes of the server (presslens serve)")
+
+
 def article_schema(limits: Limits) -> dict[str, Any]:
     text_or_null = {"anyOf": [{"type": "string"}, {"type": "null"}]}
     return {
@@ -51,9 +63,13 @@ def article_schema(limits: Limits) -> dict[str, Any]:
         "additionalProperties": False,
         "required": ["text"],
         "properties": {
-            "text": {"type": "string", "minLength": 1, "maxLength": limits.max_chars, "pattern": r"\S",
-                     "description": "The article: plain text or HTML. A first line that looks like a headline "
-                                    "is taken as the title when no title is given."},
+            "text": {"type": "string", "minLength": 1, "pattern": r"\S",
+                     **({"maxLength": limits.max_input_bytes} if limits.max_input_bytes else {}),
+                     "description": "The article: plain text or HTML (a whole page: its main text is read). A "
+                                    "first line that looks like a headline is taken as the title when no title "
+                                    f"is given. At most {limits.max_input_bytes:,} characters as sent, and "
+                                    f"{limits.max_chars:,} characters of article text after reading (0 = no "
+                                    "limit)."},
             "title": {**text_or_null, "description": "The headline (optional)."},
             "id": {"anyOf": [{"type": "string"}, {"type": "integer"}, {"type": "null"}],
                    "description": "A string or an integer, copied to the output (as a string)."},

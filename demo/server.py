@@ -177,7 +177,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--precision", default="auto", choices=list(PRECISIONS), help="inference precision")
     parser.add_argument("--max-body-bytes", type=int, default=defaults.max_body_bytes, help="request body size (413 above)")
     parser.add_argument("--max-articles", type=int, default=defaults.max_articles, help="articles per request")
-    parser.add_argument("--max-chars", type=int, default=defaults.max_chars, help="characters of text per article")
+    parser.add_argument("--max-chars", type=int, default=defaults.max_chars,
+                        help="characters of article text per article, after reading (HTML: its main text); 0 = no limit")
+    parser.add_argument("--max-input-bytes", type=int, default=defaults.max_input_bytes,
+                        help="raw input per article (the page's HTML or the text as sent); 0 = no limit")
     parser.add_argument("--max-targets", type=int, default=defaults.max_targets, help="claims per article")
     parser.add_argument("--max-summary-sentences", type=int, default=defaults.max_summary_sentences,
                         help="largest summary_sentences a request may ask for")
@@ -205,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         limits = Limits(
             max_body_bytes=args.max_body_bytes, max_articles=args.max_articles, max_chars=args.max_chars,
-            max_targets=args.max_targets, max_summary_sentences=args.max_summary_sentences,
+            max_input_bytes=args.max_input_bytes, max_targets=args.max_targets, max_summary_sentences=args.max_summary_sentences,
             max_windows=args.max_windows, deadline_seconds=args.deadline_seconds,
             queue_articles=args.queue_articles,
         )
@@ -220,9 +223,14 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def serve_process(**options: Any) -> None:
+def serve_process(*, max_chars: int | None = None, max_input_bytes: int | None = None, **options: Any) -> None:
     """`presslens serve` (the `presslens.servers` entry point): serve() in this process, then end the process
-    at once after a clean stop (see _exit_now). Errors before the server starts are raised as by serve()."""
+    at once after a clean stop (see _exit_now). Errors before the server starts are raised as by serve().
+    `max_chars` / `max_input_bytes`: the size limits (`presslens serve --max-chars ...`), else the defaults."""
+    sizes = {key: value for key, value in (("max_chars", max_chars), ("max_input_bytes", max_input_bytes))
+             if value is not None}
+    if sizes:
+        options["limits"] = Limits(**sizes)
     try:
         serve(**options)
     except KeyboardInterrupt:  # Ctrl-C: uvicorn already stopped gracefully, then re-raised the signal

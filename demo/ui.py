@@ -72,15 +72,18 @@ def analyze_article(
         raise _error("Choose at least one task (topic, stance or summary).")
     targets = tuple(line for line in (claims or "").splitlines() if line.strip())
     try:
-        article = as_input(ArticleInput(text, title=(title or "").strip() or None, targets=targets))
-        check_limits(article, max_chars=limits.max_chars, max_targets=limits.max_targets)
+        article = as_input(ArticleInput(text, title=(title or "").strip() or None, targets=targets),
+                           limits=limits.sizes)
+        check_limits(article, max_targets=limits.max_targets, limits=limits.sizes)
     except InputError as error:
         raise _error(f"This article cannot be analyzed: {error} (this server takes at most "
-                     f"{limits.max_chars:,} characters of text and at most {limits.max_targets} claims per article).") from None
+                     f"{_limit(limits.max_input_bytes, 'characters as pasted')}, "
+                     f"{_limit(limits.max_chars, 'characters of article text')} and at most "
+                     f"{limits.max_targets} claims per article).") from None
     started = time.perf_counter()
     try:
         # prepare first: its InputError speaks of this article alone (analyze's names a batch position)
-        prepared = analyzer.prepare(article, language_option=None)  # the page has no such option to name
+        prepared = analyzer.prepare(article, language_option=None, limits=limits.sizes)  # the page has no such option to name
         budget = {"max_windows": limits.max_windows} if hasattr(analyzer, "batcher") else {}  # the server's page
         analysis = analyzer.analyze(prepared, tasks=list(tasks), summary_sentences=int(summary_sentences), **budget)
     except PresslensError as error:
@@ -96,14 +99,25 @@ def analyze_article(
     return render_analysis(analysis, time.perf_counter() - started)
 
 
-def load_article_file(path: str | None) -> tuple[str, str]:
+def _limit(value: int, what: str) -> str:
+    return f"{value:,} {what}" if value else f"any number of {what}"
+
+
+def load_article_file(path: str | None, limits: Limits = Limits()) -> tuple[str, str]:
     """An uploaded .txt/.html file -> (title box, text box). The text goes in whole: cleaning finds the
-    headline and strips HTML exactly as `presslens analyze FILE` does."""
+    headline and strips HTML exactly as `presslens analyze FILE` does. At most the raw-input limit plus one
+    byte is read; an image or a PDF is named as such, whatever its size."""
+    from classifier.inputs import check_input_size
     from classifier.reading.decode import decode_bytes
 
     if not path:
         return gr.update(), gr.update()  # the upload was cleared: leave the boxes as they are
-    data = Path(path).read_bytes()
+    with open(path, "rb") as stream:
+        data = stream.read(limits.max_input_bytes + 1 if limits.max_input_bytes else -1)
+    try:
+        check_input_size(data, limits.sizes, "the file")
+    except InputError as error:
+        raise _error(f"This file cannot be analyzed: {error}") from None
     notes: list[str] = []
     text = decode_bytes(data, notes)
     for note in notes:
@@ -139,8 +153,10 @@ def run_batch_file(
     stem = name[: -len(fmt) - 1] if name.lower().endswith("." + fmt) else Path(path).stem
     run_dir = Path(tempfile.mkdtemp(prefix="batch-", dir=work_dir))
     output = run_dir / f"{stem}.presslens.{fmt}"
+    sizes = getattr(analyzer, "limits", None)  # the server's size limits (a QueuedAnalyzer carries them)
     settings = BatchSettings(input=path, output=str(output), tasks=tuple(tasks),
-                             summary_sentences=int(summary_sentences))
+                             summary_sentences=int(summary_sentences),
+                             **({"limits": sizes} if sizes is not None else {}))
     progress(0, desc="reading the file")
     try:
         report = run_batch(plan_run(settings, resume=False, overwrite=False), analyzer, progress=True)
@@ -249,7 +265,10 @@ def build_ui(analyzer: Any, *, work_dir: Path, limits: Limits = Limits()) -> gr.
 
         analyze_button.click(on_analyze, [title, text, claims, tasks, summary_sentences], results,
                              api_visibility="private", concurrency_limit=8)
-        upload.upload(load_article_file, upload, [title, text], api_visibility="private")
+        def on_upload(path):
+            return load_article_file(path, limits)
+
+        upload.upload(on_upload, upload, [title, text], api_visibility="private")
         batch_button.click(on_batch, [batch_file, batch_tasks, batch_summary], [batch_result, batch_report],
                            api_visibility="private", concurrency_limit=1)
     # Page events wait in Gradio's queue before they reach ours; bound it too (a full one says so on the page).

@@ -484,6 +484,15 @@ def test_select_summary_skips_short_sentences_unless_nothing_else_is_left():
     assert select_summary([0.1, 0.9], ["No.", "Yes indeed."], 1) == [1]
 
 
+def test_select_summary_skips_subheadings_unless_nothing_else_is_left():
+    """A subheading ("What the council decided next") or a table label is article text, not a summary sentence."""
+    sentences = ["What the council decided next about the harbour", "The council voted to build the barrier.",
+                 "Residents applauded when the vote passed.", "\u201cIt is the only option,\u201d she said."]
+    assert select_summary([0.9, 0.5, 0.4, 0.3], sentences, 2) == [1, 2]
+    assert select_summary([0.9, 0.5, 0.4, 0.3], sentences, 3) == [1, 2, 3]
+    assert select_summary([0.9, 0.1], sentences[:2], 2) == [0, 1]
+
+
 def test_select_summary_ties_and_nan():
     sentences = ["Alpha beta gamma delta.", "Epsilon zeta eta theta.", "Iota kappa lambda mu."]
     assert select_summary([0.5, 0.5, 0.5], sentences, 1) == [0]

@@ -30,7 +30,7 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 
 @pytest.fixture(scope="module")
 def fuzz_server(tiny_checkpoint, tmp_path_factory):
-    args = ["--precision", "fp32", "--max-chars", "2000", "--max-articles", "4", "--max-targets", "3",
+    args = ["--precision", "fp32", "--max-chars", "2000", "--max-input-bytes", "4000", "--max-articles", "4", "--max-targets", "3",
             "--max-summary-sentences", "5", "--max-windows", "10000", "--max-wait", "0.0"]
     process = ServerProcess(tiny_checkpoint, args=args, log_path=tmp_path_factory.mktemp("fuzz") / "server.log")
     process.start()

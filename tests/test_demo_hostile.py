@@ -219,7 +219,7 @@ def test_the_openapi_schema_states_the_limits_and_every_accepted_type(client):
     limits = client.get("/healthz").json()["limits"]
     fields = one["properties"]
     assert one["additionalProperties"] is False and one["required"] == ["text"]
-    assert fields["text"]["maxLength"] == limits["max_chars"] == 400_000
+    assert fields["text"]["maxLength"] == limits["max_input_bytes"] == 20 * 1024 * 1024  # raw input, as sent
     assert many["maxItems"] == limits["max_articles"] and many["minItems"] == 1
     assert fields["summary_sentences"]["maximum"] == limits["max_summary_sentences"]
     assert {"integer", "string"} <= {kind.get("type") for kind in fields["id"]["anyOf"]}

@@ -4,6 +4,7 @@ language, non-article sentences, binary junk and listing pages."""
 from __future__ import annotations
 
 import random
+import re
 from pathlib import Path
 
 import pytest
@@ -112,10 +113,42 @@ def test_chrome_is_never_the_headline():
         ("Chapter 6 - Monitoring Distributed Systems", None, "Chapter 6 - Monitoring Distributed Systems"),
         ("新电脑已可利用记忆自学 人工智能迈上新台阶_科技_腾讯网", None, "新电脑已可利用记忆自学 人工智能迈上新台阶"),
         ("A headline with no site name", "Money Daily", "A headline with no site name"),
+        # The forms found on real pages (issue 19): a domain and a section glued to a hyphen, a section in
+        # hyphens, "Site: Headline", leading and trailing dates, a permalink mark.
+        ("edmontonsun.com - Music- Band plays its last show at the old hall", None,
+         "Band plays its last show at the old hall"),
+        ("Monsoon arrives early in the south -India Buzz-", None, "Monsoon arrives early in the south"),
+        ("Money Daily: Rates held at 5% as inflation slows", "Money Daily", "Rates held at 5% as inflation slows"),
+        ("Trump: I will not sign the bill", None, "Trump: I will not sign the bill"),
+        ("March 5, 2024 - Rates held at 5% as inflation slows", None, "Rates held at 5% as inflation slows"),
+        ("Rates held at 5% as inflation slows (2024-03-05)", None, "Rates held at 5% as inflation slows"),
+        ("Rates held at 5% as inflation slows | 05.03.2024 | Money Daily", None,
+         "Rates held at 5% as inflation slows"),
+        ("Evolve: Shared Mutable History\u00b6", None, "Evolve: Shared Mutable History"),
+        ("The 2024 budget in ten charts", None, "The 2024 budget in ten charts"),
     ],
 )
 def test_site_name_tails_are_cut_from_page_titles(title, site, expected):
     assert _clean_title(title, site) == expected
+
+
+def test_a_generic_site_or_section_name_is_not_the_headline():
+    """og:title "The Times" (the site's name) on a page whose <title> has the headline."""
+    markup = ("<html><head><title>Harbour wall repaired after two winters | The Times</title>"
+              "<meta property='og:title' content='The Times'></head><body><h2>People today</h2>"
+              "<p>The harbour wall was repaired over the summer by a team of twelve builders from the town.</p>"
+              "<p>It had been damaged in a storm two winters ago, when waves broke over the road.</p></body></html>")
+    assert read_article(markup).title == "Harbour wall repaired after two winters"
+
+
+def test_an_h1_that_is_page_furniture_is_never_the_headline():
+    markup = ("<html><head><title>Harbour wall repaired after two winters</title></head><body>"
+              "<p>The harbour wall was repaired over the summer by a team of twelve builders from the town.</p>"
+              "<p>It had been damaged in a storm two winters ago, when waves broke over the road.</p>"
+              "<h1>Talkback - Add your opinion</h1><form><textarea></textarea></form></body></html>")
+    assert read_article(markup).title == "Harbour wall repaired after two winters"
+    without_title = markup.replace("<title>Harbour wall repaired after two winters</title>", "")
+    assert read_article(without_title).title is None
 
 
 @pytest.mark.parametrize(
@@ -179,3 +212,56 @@ def test_page_in_its_declared_encoding_is_decoded_with_it(charset, body, languag
     assert article.sentences and "".join(article.sentences).replace(" ", "") == body.replace(" ", "")
     assert article.language == language
     assert any("the encoding the page declares" in w or "cp1252" in w for w in article.warnings)
+
+
+def test_table_layout_page_cells_are_blocks_and_navigation_and_byline_cells_are_not_sentences():
+    """Before: one row held headline, byline, date and menu glued with " | " into one 'sentence'."""
+    article = read_article(page("table_layout.html"))
+    assert article.title == "Village school to close after 140 years"
+    assert len(article.sentences) == 4
+    assert article.sentences[0].startswith("The county council has decided")
+    assert not any("|" in s or "By Tom Reed" in s or "Home" in s or "2008" in s for s in article.sentences)
+    assert any("table cell" in w for w in article.warnings)
+
+
+# ---------------------------------------------------- HTML read whole, as browsers read it (issue 21)
+PARAGRAPH = "Paragraph number {n} of the story has a few words in it and ends here."
+
+
+def _count(article) -> int:
+    return " ".join(article.sentences).count("Paragraph number")
+
+
+@pytest.mark.parametrize("depth", [254, 300, 3_000])
+def test_text_nested_deeper_than_256_elements_is_read(depth):
+    """Before: text nested deeper than about 253 elements was dropped, and the rest of the page with it."""
+    markup = ("<html><body>" + "<div>" * depth + "<p>" + PARAGRAPH.format(n=0) + "</p>" + "</div>" * depth
+              + "".join(f"<p>{PARAGRAPH.format(n=n)}</p>" for n in range(1, 6)) + "</body></html>")
+    assert _count(read_article(markup)) == 6
+
+
+@pytest.mark.parametrize(("tag", "closed"), [("span", ""), ("font", ""), ("div", ""), ("b", "</b>")])
+def test_sloppy_old_html_with_an_unclosed_tag_in_every_paragraph_is_read_whole(tag, closed):
+    """Before: an unclosed <span>/<font> in each of 300 paragraphs kept 127 of them, unclosed <div>s kept 4."""
+    markup = "<html><body>" + "".join(f"<p><{tag}>{PARAGRAPH.format(n=n)}{closed}" for n in range(300)) + "</body></html>"
+    article = read_article(markup)
+    assert _count(article) == 300
+    assert not any("kept the main text" in w for w in article.warnings)
+
+
+def test_paragraphs_after_the_end_of_html_are_read():
+    markup = ("<html><body>" + "".join(f"<p>{PARAGRAPH.format(n=n)}</p>" for n in range(10)) + "</body></html>"
+              + "".join(f"<p>{PARAGRAPH.format(n=n)}</p>" for n in range(10, 40)))
+    assert _count(read_article(markup)) == 40
+
+
+def test_the_kept_characters_warning_counts_all_the_text_of_the_page():
+    """Before: measured against the parsed tree, which had lost the text, so 60% lost read as 'kept 99%'."""
+    menu = "".join(f"<li><a href='/{n}'>Section link number {n}</a></li>" for n in range(60))
+    markup = (f"<html><body><ul>{menu}</ul>" + "<div>" * 300 + "".join(f"<p>{PARAGRAPH.format(n=n)}</p>" for n in range(20))
+              + "</div>" * 300 + "</body></html>")
+    article = read_article(markup)
+    (note,) = [w for w in article.warnings if "kept the main text" in w]
+    kept, total = (int(n.replace(",", "")) for n in re.findall(r"\((\S+) of (\S+) characters", note)[0])
+    assert total >= 1.5 * kept  # the 60 menu links count, as a reader sees them
+    assert _count(article) == 20

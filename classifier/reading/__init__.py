@@ -36,10 +36,13 @@ class Article:
     warnings: tuple[str, ...] = ()
 
 
-def read_article(raw: str | bytes, title: str | None = None) -> Article:
+def read_article(raw: str | bytes, title: str | None = None, *, max_chars: int = 0,
+                 chars_option: str = "max_chars=") -> Article:
     """Read one article. `title` (the given headline) always wins over one found in the text.
 
-    Raises InputError when the input is not text, is empty, or has no article sentences left.
+    Raises InputError when the input is not text, is empty, or has no article sentences left, and when
+    the article's own text (after extraction and cleaning, before segmentation) is over `max_chars`
+    (0 = no limit; `chars_option` is what lifts it, named in the message).
     """
     if title is not None and not isinstance(title, str):
         raise InputError(f"title must be a string, got {type(title).__name__}")
@@ -50,6 +53,13 @@ def read_article(raw: str | bytes, title: str | None = None) -> Article:
     html = looks_like_html(text)
     page = extract_page(text, warnings) if html else Page(text=text)
     body = clean_text(page.text, title or page.title, warnings, from_html=html)
+    if max_chars:
+        chars = sum(len(paragraph) for paragraph in body.paragraphs) + 2 * max(len(body.paragraphs) - 1, 0)
+        if chars > max_chars:
+            from ..inputs import SizeLimits  # here: classifier.inputs imports this package
+
+            source = f" (out of {len(text):,} characters of HTML)" if html else ""
+            raise SizeLimits(max_chars=max_chars, chars_option=chars_option).too_long(chars, source=source)
     sentences = segment(body.paragraphs, body.title, warnings)
     if not sentences:
         removed = f" ({'; '.join(warnings)})" if warnings else ""

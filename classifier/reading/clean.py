@@ -40,7 +40,7 @@ _BOILERPLATE = re.compile(
       | (?:follow|like|join)\ us\b.* | follow\ (?:me|@\S+)\b.*
       | (?:subscribe|sign\ up|log\ ?in\ to|download\ (?:our|the)\ app)\b.*
       | (?:advertisement|advertising|sponsored\ content|ad\ feedback|skip\ (?:to\ content|ad)|loading\.*)
-      | (?:all\ rights\ reserved|\(c\)\s*\d{{4}}|\u00a9).*
+      | (?:all\ rights\ reserved|\(c\)\s*\d{{4}}|\u00a9|copyright\s+(?:\u00a9\s*|\(c\)\s*)?\d{{4}}\b).*
       | {_SOCIAL}(?:\s*[|/,\u00b7\u2022]?\s*{_SOCIAL})*
       | (?:https?://|www\.|pic\.twitter\.com/)\S*
       | [\u2014\u2013-]+\s*[^()]{{0,60}}\(@\w{{1,30}}\)\s+\w+\.?\s+\d{{1,2}},?\s+\d{{4}}

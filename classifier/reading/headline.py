@@ -1,0 +1,179 @@
+"""The headline of an HTML page: what a reader sees as the article's title, without the site's parts.
+
+    choose_headline(tree, site)      # the <h1> confirmed by og:title/<title>, else og:title, else <title>, else <h1>
+    clean_title("Rates held at 5% | Money Daily", None)   # -> "Rates held at 5%"
+
+Page titles carry the site, the section and dates in many forms, all cut here: " | Site", " - Site",
+" — Site", " :: Site", "Headline_Section_Site" (Chinese portals), "site.com - Section- Headline",
+"Headline -Section-" (hyphens without spaces), "Site: Headline" (when Site is the page's site name or a
+domain), and a leading or trailing date. A generic name (the site's, a section's: "The Times", "People
+today") is never preferred to a longer headline the page also has, and an <h1> that is page furniture
+("Talkback - Add your opinion", "Comments") is never taken.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .clean import fold, is_boilerplate
+
+_SPACES = re.compile(r"\s+")
+# " | Site", " - Site", " — Site", " · Site", " :: Site", "Headline_Section_Site" (Chinese portals),
+# "Section- Headline" (a hyphen glued to the word before it and a space after).
+_TITLE_SEPARATOR = re.compile(
+    r"\s+(?:[|\-\u2013\u2014\u00b7\u2022\u00bb~/]|::)\s+|\s*\|\s*"
+    r"|(?<=[\u3000-\u9fff\uff00-\uffef])\s*_\s*|\s*_\s*(?=[\u3000-\u9fff])"
+    r"|(?<=[A-Za-z])-\s+(?=[A-Z0-9])"
+)
+# A section set off by hyphens with no space inside them: "Headline -India Buzz-", "-Sport- Headline".
+_HYPHENED_SECTION = re.compile(r"(?:^|\s)-[^\s-][^-]{0,30}[^\s-]-(?:\s|$)")
+_DOMAIN = re.compile(r"^(?:www\.)?[\w-]+(?:\.[\w-]+)*\.(?:com|net|org|co|uk|de|fr|in|au|ca|info|biz|news|io|us|eu)$",
+                     re.IGNORECASE)
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_DATE = (rf"(?:\d{{4}}-\d{{1,2}}-\d{{1,2}}|\d{{1,2}}[./]\d{{1,2}}[./]\d{{2,4}}|{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}"
+         rf"|\d{{1,2}}\s+{_MONTH},?\s+\d{{4}})")
+# A date before or after the headline, with its separator or in brackets.
+_LEADING_DATE = re.compile(rf"^\(?{_DATE}\)?\s*(?:[|:\-\u2013\u2014,]\s*)?(?=\S)", re.IGNORECASE)
+_TRAILING_DATE = re.compile(rf"(?<=\S)\s*(?:[|:\-\u2013\u2014,]\s*)?\(?(?:updated:?\s*)?{_DATE}\)?$", re.IGNORECASE)
+_TRAILING_MARKS = re.compile(r"\s*[\u00b6#\u2693]+$")  # a heading's permalink mark ("Title¶")
+_CJK = re.compile(r"[\u3000-\u9fff\uac00-\ud7af]")
+SITE_TAIL_MAX_WORDS = 4
+GENERIC_MAX_WORDS = 3  # a candidate this short is a site or section name when the page has a real headline
+# Headlines of page chrome that the old first-line rule picked up on real pages.
+_CHROME = re.compile(
+    r"^(?:skip to (?:main )?content|main menu|menu|navigation|search|modal title|home|homepage|log ?in|"
+    r"sign in|subscribe|cookie.*|404.*|page not found|access denied|just a moment.*|untitled)\W*$",
+    re.IGNORECASE,
+)
+# <h1>s that are page furniture: comment boxes, newsletters, lists of other stories.
+_FURNITURE = re.compile(
+    r"^\W*(?:talkback|add your (?:opinion|comment)|leave a (?:reply|comment)|post a comment|comments?\b|"
+    r"join the (?:conversation|discussion)|sign up\b|(?:our |the )?newsletters?\b|most (?:read|popular|viewed)\b|"
+    r"related (?:stories|articles|news|content)|you may also like|trending\b|latest (?:news|stories|headlines)\W*$|"
+    r"top stories\W*$|more (?:stories|news)\W*$|advertisement)",
+    re.IGNORECASE,
+)
+
+
+def choose_headline(tree, site: str | None) -> str | None:
+    """The headline a reader sees: the article's <h1> when the page's metadata agrees with it, else og:title,
+    else the <title> without its site-name parts, else the <h1>. Page chrome and furniture, the bare site
+    name, and a short generic name when the page has a longer headline, never."""
+    page_title = tree.findtext(".//title")
+    social = clean_title(_meta(tree, "og:title", "twitter:title"), site, page_title)
+    title = clean_title(page_title, site)
+    headings = _h1s(tree)
+    for heading in headings:
+        if any(candidate and _agree(heading, candidate) for candidate in (social, title)):
+            return heading
+    site_key = fold(site) if site else None
+    candidates = [c for c in (social, title, headings[0] if headings else None)
+                  if c and usable(c) and fold(c) != site_key]
+    longest = max((_words(c) for c in candidates), default=0)
+    for candidate in candidates:
+        if _words(candidate) <= GENERIC_MAX_WORDS and longest >= GENERIC_MAX_WORDS + 2:
+            continue  # "The Times", "People today": a name, while the page has a headline
+        return candidate
+    return candidates[0] if candidates else None
+
+
+def _meta(tree, *names: str) -> str | None:
+    for name in names:
+        for element in tree.xpath(f'//meta[@property="{name}" or @name="{name}"]'):
+            content = _SPACES.sub(" ", element.get("content") or "").strip()
+            if content:
+                return content
+    return None
+
+
+def _h1s(tree) -> list[str]:
+    """Usable <h1> texts, those inside <article>/<main> first; furniture ("Add your opinion") left out."""
+    found = []
+    for heading in tree.xpath("//article//h1|//main//h1") + tree.xpath("//h1"):
+        text = _TRAILING_MARKS.sub("", _SPACES.sub(" ", heading.text_content()).strip())
+        if text and usable(text) and text not in found:
+            found.append(text)
+    return found
+
+
+def _agree(a: str, b: str) -> bool:
+    """Mostly the same words (Dice >= 0.6): "X hands-on: the Y moment" and "X is the Y moment" agree."""
+    left, right = set(fold(a).split()), set(fold(b).split())
+    return bool(left and right) and 2 * len(left & right) / (len(left) + len(right)) >= 0.6
+
+
+def clean_title(title: str | None, site: str | None, page_title: str | None = None) -> str | None:
+    """Cut the site's parts off a page title: "Headline | Site", "Site - Headline", "Headline - Section -
+    Site", "site.com - Section- Headline", "Headline -Section-", "Site: Headline", a leading/trailing date.
+
+    A part is a site name when it matches the page's site name, the tail of its <title>, is a domain, or is
+    a short (<= 4 words) last part after a longer headline.
+    """
+    if not title:
+        return None
+    title = _TRAILING_MARKS.sub("", _SPACES.sub(" ", title).strip())
+    title = _without_dates(title)
+    if _HYPHENED_SECTION.search(title):
+        cut = _SPACES.sub(" ", _HYPHENED_SECTION.sub(" ", title)).strip()
+        title = cut if _words(cut) >= 2 else title
+    known = {fold(site)} if site else set()
+    title = _without_site_prefix(title, known)
+    spans = _parts(title)
+    if len(spans) < 2:
+        return title or None
+    if page_title and _SPACES.sub(" ", page_title).strip() != title:
+        page_parts = _parts(page_title)
+        if len(page_parts) > 1:
+            known.add(fold(page_title[slice(*page_parts[-1])]))
+    known.discard("")
+    text = lambda span: title[span[0] : span[1]]  # noqa: E731
+    first_separator = title[spans[0][1] : spans[1][0]]
+    after_site = False
+    while len(spans) > 1 and (fold(text(spans[0])) in known or _DOMAIN.match(text(spans[0]).strip())
+                              or ("|" in first_separator and _words(text(spans[0])) <= 2)
+                              or (after_site and _words(text(spans[0])) <= 2)):
+        # "Site - Headline", "Opinion | Headline", "site.com - Music- Headline" (a section after the site)
+        after_site = fold(text(spans[0])) in known or bool(_DOMAIN.match(text(spans[0]).strip()))
+        spans = spans[1:]
+        first_separator = title[spans[0][1] : spans[1][0]] if len(spans) > 1 else ""
+    while len(spans) > 1:
+        last, rest = text(spans[-1]), title[spans[0][0] : spans[-2][1]]
+        if fold(last) in known or _DOMAIN.match(last.strip()) or (
+            _words(last) <= SITE_TAIL_MAX_WORDS and _words(rest) >= _words(last)
+        ):
+            spans = spans[:-1]
+        else:
+            break
+    return _without_dates(title[spans[0][0] : spans[-1][1]].strip()) or None
+
+
+def _without_dates(title: str) -> str:
+    cut = _TRAILING_DATE.sub("", _LEADING_DATE.sub("", title)).strip()
+    return cut if _words(cut) >= 2 else title
+
+
+def _without_site_prefix(title: str, known: set[str]) -> str:
+    """"Site: Headline" -> "Headline" when Site is the page's site name or a domain (not "Trump: ...")."""
+    head, colon, rest = title.partition(": ")
+    if colon and rest and (fold(head) in known or _DOMAIN.match(head.strip())) and _words(rest) >= 2:
+        return rest.strip()
+    return title
+
+
+def _parts(title: str) -> list[tuple[int, int]]:
+    """(start, end) of the parts between title separators, empty parts left out."""
+    spans, start = [], 0
+    for match in _TITLE_SEPARATOR.finditer(title):
+        spans.append((start, match.start()))
+        start = match.end()
+    spans.append((start, len(title)))
+    return [(a, b) for a, b in spans if title[a:b].strip()]
+
+
+def _words(text: str) -> int:
+    return len(text.split()) + len(_CJK.findall(text)) // 2
+
+
+def usable(title: str) -> bool:
+    return bool(re.search(r"\w", title)) and not _CHROME.match(title) and not is_boilerplate(title) \
+        and not _FURNITURE.search(title) and _words(title) <= 40
