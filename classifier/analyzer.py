@@ -32,8 +32,8 @@ from .encoding import (
 from .errors import InputError, ModelLoadError
 from .fast_tokenizer import load_fast_tokenizer
 from .inputs import ArticleInput, PreparedArticle, as_input, check_languages, check_tasks
-from .model import PresslensConfig, PresslensModel, apply_stance_decision, load_tokenizer
-from .postprocess import average, best, probabilities, select_summary_among, sigmoid, top_sentences
+from .model import PresslensConfig, PresslensModel, apply_stance_decision, load_tokenizer, untrained_heads
+from .postprocess import average, best, decide_topic, probabilities, select_summary_among, sigmoid, top_sentences
 from .precision import PRECISIONS, compute_context, load_dtypes, native_bf16, prepare_model, resolve_precision
 from .results import Analysis, ModelInfo, Sentence, Stance, Summary, Topic
 from .reading import read_article
@@ -56,6 +56,11 @@ class Analyzer:
         self.model = prepare_model(model.eval(), self.precision)  # int8: a copy with a quantised encoder
         self.tokenizer = tokenizer
         self.batch_size = batch_size
+        # Heads the checkpoint's training never touched (e.g. `presslens-train --tasks topic` from the base
+        # encoder): their outputs are random, so say so now and in every result that shows them.
+        self.untrained_heads = untrained_heads(self.config)
+        if self.untrained_heads:
+            warn(untrained_message(self.config, self.untrained_heads), RuntimeWarning, stacklevel=2)
 
     @classmethod
     def from_pretrained(
@@ -132,8 +137,12 @@ class Analyzer:
         tasks: Iterable[str] | None = None,
         summary_sentences: int = 3,
         languages: Iterable[str] | str | None = None,
+        min_topic_score: float | None = None,
     ) -> Analysis:
-        """Analyze one article. Keyword arguments override the same fields of an ArticleInput."""
+        """Analyze one article. Keyword arguments override the same fields of an ArticleInput.
+
+        `min_topic_score`: below this best-label score the topic is "none of these" (label None, and a
+        warning); None = the checkpoint's own minimum (`config.min_topic_score`, 0 for the shipped model)."""
         if isinstance(article, (str, bytes, bytearray)):
             article = ArticleInput(text=article)
         overrides = {"title": title, "targets": targets, "id": id}
@@ -145,9 +154,8 @@ class Analyzer:
                 article = {**article, **overrides}
             else:
                 raise InputError("title/targets/id cannot override an already prepared article")
-        return next(
-            self.analyze_many([article], tasks=tasks, summary_sentences=summary_sentences, languages=languages)
-        )
+        return next(self.analyze_many([article], tasks=tasks, summary_sentences=summary_sentences,
+                                      languages=languages, min_topic_score=min_topic_score))
 
     def analyze_many(
         self,
@@ -157,23 +165,27 @@ class Analyzer:
         summary_sentences: int = 3,
         batch_size: int | None = None,
         languages: Iterable[str] | str | None = None,
+        min_topic_score: float | None = None,
     ) -> Iterator[Analysis]:
         """Analyze a stream lazily: `batch_size` articles are read at a time and results come in input order.
 
         A bad article raises InputError (naming its position) after the results before it were yielded;
-        call `prepare` first to report bad records and go on instead. `languages`: see `prepare`.
+        call `prepare` first to report bad records and go on instead. `languages`: see `prepare`;
+        `min_topic_score`: see `analyze`.
         """
         wanted = check_tasks(tasks)
+        min_score = self.check_min_topic_score(min_topic_score)
         accepted = check_languages(languages)
         if isinstance(summary_sentences, bool) or not isinstance(summary_sentences, int) or summary_sentences < 1:
             raise InputError(f"summary_sentences must be an integer >= 1, got {summary_sentences!r}")
         size = self.batch_size if batch_size is None else batch_size
         if isinstance(size, bool) or not isinstance(size, int) or size < 1:
             raise InputError(f"batch_size must be an integer >= 1, got {size!r}")
-        return self._stream(iter(articles), wanted, summary_sentences, size, accepted)
+        return self._stream(iter(articles), wanted, summary_sentences, size, accepted, min_score)
 
     def _stream(
-        self, articles: Iterator, tasks: frozenset[str], k: int, size: int, languages: frozenset[str] | None = None
+        self, articles: Iterator, tasks: frozenset[str], k: int, size: int,
+        languages: frozenset[str] | None = None, min_score: float = 0.0,
     ) -> Iterator[Analysis]:
         position = 0
         while True:
@@ -186,7 +198,7 @@ class Analyzer:
                     error = InputError(f"article {position + len(chunk)} (0-based): {exc}", code=exc.code)
                     break
             if chunk:
-                yield from self._analyze_chunk(chunk, tasks, k, size)
+                yield from self._analyze_chunk(chunk, tasks, k, size, min_score)
                 position += len(chunk)
             if error is not None:
                 raise error
@@ -195,7 +207,7 @@ class Analyzer:
 
     # -- forward + postprocess ------------------------------------------------------------------------
     def _analyze_chunk(
-        self, chunk: list[PreparedArticle], tasks: frozenset[str], k: int, size: int
+        self, chunk: list[PreparedArticle], tasks: frozenset[str], k: int, size: int, min_score: float = 0.0
     ) -> list[Analysis]:
         tokens = _tokenize_chunk(self.tokenizer, chunk)
         warnings = [list(article.warnings) for article in chunk]
@@ -215,7 +227,8 @@ class Analyzer:
         doc_iter, pair_iter = iter(doc_outputs), iter(pair_outputs)
         for i, article in enumerate(chunk):
             docs = [(w, next(doc_iter)) for w in doc_windows[i]]
-            topic = self._topic(docs) if "topic" in tasks else None
+            topic = self._topic(docs, min_score, warnings[i]) if "topic" in tasks else None
+            warnings[i].extend(self._untrained_notes(tasks))
             summary = self._summary(article, docs, k) if "summary" in tasks else None
             stances = None
             if "stance" in tasks:
@@ -326,11 +339,43 @@ class Analyzer:
         stance_logits, weights = stance_logits.float().tolist(), weights.float().tolist()
         return [(stance_logits[row], weights[row][: len(w.input_ids)]) for row, w in enumerate(windows)]
 
-    def _topic(self, docs: list[tuple[Window, Any]]) -> Topic:
+    def _topic(self, docs: list[tuple[Window, Any]], min_score: float, warnings: list[str]) -> Topic:
         topic_logits, _ = docs[0][1]  # headline + lead: what the topic head was trained on
-        scores = probabilities(topic_logits, self.config.topic_labels, self._temperature("topic"))
-        label, score = best(scores)
-        return Topic(label=label, score=score, scores=scores)
+        topic = self.decide_topic(self.topic_scores(topic_logits), min_score)
+        if topic.label is None:
+            best_label = max(topic.scores, key=topic.scores.__getitem__)
+            warnings.append(
+                f"no topic label fits: the best, {best_label} ({topic.score:.2f}), is below the minimum topic "
+                f"score {min_score:.2f}" + (" or its label's threshold" if topic.topics is not None else "")
+                + " (none of these)"
+            )
+        return topic
+
+    def topic_scores(self, logits: Sequence[float]) -> dict[str, float]:
+        """Topic probabilities from the topic head's logits: softmax, or one sigmoid per label (multi-label)."""
+        labels, temperature = self.config.topic_labels, self._temperature("topic")
+        if self.config.topic_multi_label:
+            return {label: sigmoid(logit, temperature) for label, logit in zip(labels, logits)}
+        return probabilities(logits, labels, temperature)
+
+    def decide_topic(self, scores: dict[str, float], min_score: float | None = None) -> Topic:
+        """The Topic for these scores at `min_score` (None: the checkpoint's minimum); see postprocess.decide_topic."""
+        minimum = self.check_min_topic_score(min_score)
+        thresholds = dict(self.config.topic_thresholds) if self.config.topic_multi_label else None
+        label, score, topics = decide_topic(scores, min_score=minimum, thresholds=thresholds)
+        return Topic(label=label, score=score, scores=scores, topics=topics)
+
+    def check_min_topic_score(self, value: float | None) -> float:
+        """A minimum topic score as given (a number from 0 to 1), or the checkpoint's own when None."""
+        if value is None:
+            return float(self.config.min_topic_score)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+            raise InputError(f"min_topic_score must be a number from 0 to 1, got {value!r}", code="invalid_request")
+        return float(value)
+
+    def _untrained_notes(self, tasks: frozenset[str]) -> list[str]:
+        return [f"this checkpoint's {head} head was never trained: its {head} output is random"
+                for head in self.untrained_heads if head in tasks]
 
     def _summary(self, article: PreparedArticle, docs: list[tuple[Window, Any]], k: int) -> Summary:
         temperature = self._temperature("summary")
@@ -387,6 +432,13 @@ def _tokenize_chunk(tokenizer: Any, chunk: list[PreparedArticle]) -> list[list[l
         out.append(ids[start : start + len(article.sentences)])
         start += len(article.sentences)
     return out
+
+
+def untrained_message(config: PresslensConfig, heads: Sequence[str]) -> str:
+    return (f"the checkpoint {config.name} {config.version} has untrained {' and '.join(heads)} head(s) "
+            f"(its training covered only {', '.join(h for h in ('topic', 'stance', 'summary') if h not in heads)}): "
+            f"their outputs are random; leave them out with --tasks (tasks=[...]), or fit your own topics on a "
+            f"fully trained checkpoint with `presslens train-topics` instead")
 
 
 def _resolve_precision(precision: str) -> str:

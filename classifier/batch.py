@@ -79,6 +79,7 @@ class BatchSettings:
     precision: str = "auto"
     languages: frozenset[str] | None = None  # accepted article languages; None = any
     include_text: bool = False  # add "article" (headline, language, sentences) to each result
+    min_topic_score: float | None = None  # below it the topic is "none of these"; None = the checkpoint's
 
     def options(self) -> dict[str, Any]:
         """The options that shape the output; a resumed run must use the same ones."""
@@ -89,6 +90,7 @@ class BatchSettings:
             "model": str(Path(self.model).resolve()) if self.model else None,
             **({"languages": sorted(self.languages)} if self.languages else {}),
             **({"include_text": True} if self.include_text else {}),
+            **({"min_topic_score": self.min_topic_score} if self.min_topic_score is not None else {}),
         }
 
 
@@ -291,7 +293,7 @@ def _failure(error: BaseException) -> str:
 def _analyze_many(analyzer: Any, articles: Any, settings: BatchSettings) -> Iterator[Any]:
     return analyzer.analyze_many(
         list(articles), tasks=settings.tasks, summary_sentences=settings.summary_sentences,
-        batch_size=settings.batch_size,
+        batch_size=settings.batch_size, min_topic_score=settings.min_topic_score,
     )
 
 
