@@ -41,6 +41,7 @@ from .reading.language import language_name, preload as preload_language_model
 from .stance_input import stance_window
 
 EVIDENCE_SENTENCES = 2
+_NONE_OF_THESE = "no topic label fits"  # the start of the warning that says so
 DEFAULT_MODEL_DIR = Path(__file__).parent / "default_model"
 
 
@@ -341,11 +342,14 @@ class Analyzer:
 
     def _topic(self, docs: list[tuple[Window, Any]], min_score: float, warnings: list[str]) -> Topic:
         topic_logits, _ = docs[0][1]  # headline + lead: what the topic head was trained on
-        topic = self.decide_topic(self.topic_scores(topic_logits), min_score)
+        return self._topic_from_scores(self.topic_scores(topic_logits), min_score, warnings)
+
+    def _topic_from_scores(self, scores: dict[str, float], min_score: float, warnings: list[str]) -> Topic:
+        topic = self.decide_topic(scores, min_score)
         if topic.label is None:
             best_label = max(topic.scores, key=topic.scores.__getitem__)
             warnings.append(
-                f"no topic label fits: the best, {best_label} ({topic.score:.2f}), is below the minimum topic "
+                f"{_NONE_OF_THESE}: the best, {best_label} ({topic.score:.2f}), is below the minimum topic "
                 f"score {min_score:.2f}" + (" or its label's threshold" if topic.topics is not None else "")
                 + " (none of these)"
             )
@@ -364,6 +368,15 @@ class Analyzer:
         thresholds = dict(self.config.topic_thresholds) if self.config.topic_multi_label else None
         label, score, topics = decide_topic(scores, min_score=minimum, thresholds=thresholds)
         return Topic(label=label, score=score, scores=scores, topics=topics)
+
+    def with_min_topic_score(self, analysis: Analysis, min_score: float | None) -> Analysis:
+        """The same analysis with its topic decided at another minimum score (the HTTP API's per-article
+        `min_topic_score`: the micro-batcher shares model calls across requests, so this is decided after)."""
+        if analysis.topic is None or min_score is None:
+            return analysis
+        warnings = [w for w in analysis.warnings if not w.startswith(_NONE_OF_THESE)]
+        topic = self._topic_from_scores(analysis.topic.scores, self.check_min_topic_score(min_score), warnings)
+        return dataclasses.replace(analysis, topic=topic, warnings=tuple(warnings))
 
     def check_min_topic_score(self, value: float | None) -> float:
         """A minimum topic score as given (a number from 0 to 1), or the checkpoint's own when None."""

@@ -129,7 +129,8 @@ def build_router(analyzer: Any, batcher: MicroBatcher, limits: Limits) -> APIRou
             futures = _submit(batcher, items, prepared, costs, started + limits.deadline_seconds)
         outcomes = await _analyze_through_queue(request, futures, items, started + limits.deadline_seconds,
                                                 limits, single)
-        results = [outcome.to_dict(include_text=options.include_text) for outcome, (_, options) in zip(outcomes, items)]
+        results = [analyzer.with_min_topic_score(outcome, options.min_topic_score).to_dict(include_text=options.include_text)
+                   for outcome, (_, options) in zip(outcomes, items)]
         return SafeJSONResponse(results[0] if single else results)
 
     @router.api_route(ANALYZE_PATH, methods=["GET", "PUT", "PATCH", "DELETE"], include_in_schema=False)
