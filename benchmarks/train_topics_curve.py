@@ -130,7 +130,147 @@ def _length_order(analyzer, chunk) -> list[int]:
     return sorted(range(len(chunk)), key=lambda i: -lengths[i])
 
 
+def split_test(labels: list[str], share: float = 0.3, seed: int = 0) -> tuple[list[int], list[int]]:
+    """(pool, test): a fixed stratified `share` of each label's articles is the test part."""
+    rng, pool, test = random.Random(seed), [], []
+    for label in sorted(set(labels)):
+        rows = [i for i, l in enumerate(labels) if l == label]
+        rng.shuffle(rows)
+        cut = round(share * len(rows))
+        test += rows[:cut]
+        pool += rows[cut:]
+    return sorted(pool), sorted(test)
+
+
+def draw(pool: list[int], labels: list[str], per_label: int | None, seed: int) -> list[int]:
+    rng, rows = random.Random(seed), []
+    for label in sorted(set(labels)):
+        members = [i for i in pool if labels[i] == label]
+        rows += members if per_label is None else rng.sample(members, min(per_label, len(members)))
+    return sorted(rows)
+
+
+def presslens_head(x: torch.Tensor, labels: list[str], rows: list[int], test: list[int], c: float) -> list[str]:
+    """The head train_topics ships for these rows: its fit on all of them (the validation share only sets the
+    temperature and the minimum score, which do not move the best label; the curve scores the best label)."""
+    from classifier.topics.head import fit_head
+
+    names = sorted({labels[i] for i in rows})
+    head = fit_head(x[rows], torch.tensor([names.index(labels[i]) for i in rows]), c=c)
+    return [names[j] for j in head.logits(x[test]).argmax(-1).tolist()]
+
+
+def tfidf(texts: list[str], labels: list[str], rows: list[int], test: list[int]) -> list[str]:
+    from classifier.topics.metrics import tfidf_baseline
+
+    return tfidf_baseline([texts[i] for i in rows], [labels[i] for i in rows], [texts[i] for i in test])
+
+
+def scores(gold: list[str], predicted: list[str]) -> tuple[float, float]:
+    from classifier.topics.metrics import single_label_metrics
+
+    m = single_label_metrics(gold, predicted, sorted(set(gold)))
+    return 100 * m["accuracy"], m["macro_f1"]
+
+
+def curve(title: str, feats: dict[str, torch.Tensor], texts: list[str], labels: list[str], variants: dict) -> None:
+    pool, test = split_test(labels)
+    gold = [labels[i] for i in test]
+    per_label = {l: sum(1 for i in pool if labels[i] == l) for l in sorted(set(labels))}
+    print(f"\n## {title}: {len(pool)} articles to draw from ({', '.join(f'{k} {v}' for k, v in per_label.items())}), "
+          f"test part {len(test)} (fixed, stratified 30%)\n")
+    names = list(variants)
+    print("| per label | seeds | " + " | ".join(f"{n} acc / macro-F1" for n in names) + " | TF-IDF + LR acc / macro-F1 |")
+    print("|---" * (len(names) + 3) + "|")
+    for n in (8, 32, 128, None):
+        seeds = range(5) if n in (8, 32) else range(1)
+        results = {name: [] for name in names + ["tfidf"]}
+        for seed in seeds:
+            rows = draw(pool, labels, n, seed)
+            for name, (x, c) in variants.items():
+                results[name].append(scores(gold, presslens_head(x, labels, rows, test, c)))
+            results["tfidf"].append(scores(gold, tfidf(texts, labels, rows, test)))
+
+        def cell(values):
+            acc = [a for a, _ in values]
+            f1 = [f for _, f in values]
+            spread = f" ±{statistics.stdev(acc):.1f}" if len(acc) > 1 else ""
+            return f"{statistics.mean(acc):.1f}{spread} / {statistics.mean(f1):.3f}"
+
+        print(f"| {n or 'all'} | {len(seeds)} | " + " | ".join(cell(results[name]) for name in names)
+              + f" | {cell(results['tfidf'])} |", flush=True)
+
+
+def cli_run(articles, rows: int, workdir: Path, memory: bool = False) -> None:
+    """`python -m classifier.cli train-topics` in a child process: wall time, CPU time, peak RSS."""
+    data = workdir / ("synthetic.csv" if memory else f"bbc_{rows}.csv")
+    with open(data, "w", newline="", encoding="utf-8") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(["title", "text", "label"])
+        if memory:  # short synthetic articles: the point is memory (features, labels, baseline texts)
+            rng = random.Random(0)
+            words = [w for _, t, b in articles[:200] for w in (t + " " + b).split()]
+            for i in range(rows):
+                label = f"topic{i % 20}"
+                text = " ".join(rng.choice(words) for _ in range(12)) + f". {label} news."
+                writer.writerow([f"Story {i}", text, label])
+        else:
+            for i in draw(list(range(len(articles))), [a[0] for a in articles], rows // 5, seed=0)[:rows]:
+                label, title, body = articles[i]
+                writer.writerow([title, body, label])
+    out = workdir / "model"
+    command = [sys.executable, "-m", "classifier.cli", "train-topics", str(data), str(out), "--overwrite", "--no-progress"]
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": str(torch.get_num_threads())}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.time()
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    wall = time.time() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode:
+        sys.exit(f"train-topics failed:\n{done.stderr}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    print(f"\ntrain-topics on {rows:,} {'short synthetic' if memory else 'BBC'} articles: wall {wall:.0f} s, "
+          f"CPU {cpu:.0f} s, peak RSS {after.ru_maxrss / 1024:.0f} MiB, threads {torch.get_num_threads()}")
+    print("  " + done.stderr.strip().splitlines()[-2])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cache", type=Path, default=None, help="features file (written on the first run)")
+    parser.add_argument("--cli-rows", type=int, default=0, help="also time train-topics on this many BBC articles")
+    parser.add_argument("--memory-rows", type=int, default=0, help="also run train-topics on this many synthetic rows")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--no-curve", action="store_true")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    articles = bbc_articles()
+    labels = [a[0] for a in articles]
+    texts = [f"{title}\n{body}" for _, title, body in articles]
+    print(f"{len(articles)} BBC articles after removing exact duplicates; torch threads {args.threads}")
+    if not args.no_curve:
+        feats = features(articles, args.cache)
+        print(f"features: one encoder pass per article, {float(feats['seconds']):.0f} s for {len(articles)}")
+        variants = {
+            "presslens (mean, C=1)": (feats["mean6"], 1.0),
+            "C=0.1": (feats["mean6"], 0.1),
+            "C=10": (feats["mean6"], 10.0),
+            "mean+CLS": (torch.cat([feats["mean6"], feats["cls6"]], 1), 1.0),
+            "layers 5+6": (torch.cat([feats["mean6"], feats["mean5"]], 1), 1.0),
+        }
+        curve("BBC News, 5 labels", feats, texts, labels, variants)
+        hard = [HARD.get(label, "other") for label in labels]
+        curve("BBC News, 3 labels: entertainment / politics / other (business+sport+tech)", feats, texts, hard,
+              {k: v for k, v in variants.items() if k in ("presslens (mean, C=1)", "layers 5+6")})
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.cli_rows:
+            cli_run(articles, args.cli_rows, Path(tmp))
+        if args.memory_rows:
+            cli_run(articles, args.memory_rows, Path(tmp), memory=True)
+
+
 if __name__ == "__main__" and os.environ.get("TOPICS_BENCH_FEATURES_ONLY"):
     torch.set_num_threads(1)
     features(bbc_articles(), Path(sys.argv[1]))
     sys.exit(0)
+elif __name__ == "__main__":
+    main()
