@@ -234,6 +234,35 @@ def cli_run(articles, rows: int, workdir: Path, memory: bool = False) -> None:
     print("  " + done.stderr.strip().splitlines()[-2])
 
 
+def shipped_none_of_these(feats: dict[str, torch.Tensor], labels: list[str], ag_path: Path) -> None:
+    """The shipped model's "none of these": best-topic scores on AG News validation rows (its own taxonomy:
+    what a minimum costs) against BBC entertainment articles (no AG label fits: what it catches). The BBC
+    scores come from the cached features through the shipped topic head, as `analyze` computes them."""
+    import gzip
+    import json
+
+    from classifier import Analyzer
+
+    analyzer = Analyzer.from_pretrained(precision="fp32")
+    rows = [json.loads(line) for line in gzip.open(ag_path, "rt", encoding="utf-8")]
+    results = list(analyzer.analyze_many(({"text": r["description"], "title": r["title"]} for r in rows), tasks=["topic"]))
+    ag = [(res.topic.score, res.topic.label == r["label"]) for res, r in zip(results, rows)]
+    with torch.inference_mode():
+        logits = analyzer.model.topic_head(feats["mean6"]).double()
+    best = torch.softmax(logits / analyzer.config.temperatures["topic"], -1).max(-1).values.tolist()
+    ent = [score for score, label in zip(best, labels) if label == "entertainment"]
+    print(f"\n## The shipped model's minimum topic score: AG News validation ({len(ag)} rows, its own labels) "
+          f"against BBC entertainment ({len(ent)} articles, no AG label fits)\n")
+    print("| min score | AG rows it got right, kept | AG rows it got wrong, flagged | BBC entertainment flagged |")
+    print("|---|---|---|---|")
+    right = [s for s, ok in ag if ok]
+    wrong = [s for s, ok in ag if not ok]
+    for m in (0.5, 0.6, 0.7, 0.8, 0.9):
+        print(f"| {m} | {100 * sum(s >= m for s in right) / len(right):.1f}% | "
+              f"{100 * sum(s < m for s in wrong) / max(1, len(wrong)):.1f}% of {len(wrong)} | "
+              f"{100 * sum(s < m for s in ent) / len(ent):.1f}% |", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cache", type=Path, default=None, help="features file (written on the first run)")
@@ -241,6 +270,8 @@ def main() -> None:
     parser.add_argument("--memory-rows", type=int, default=0, help="also run train-topics on this many synthetic rows")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--no-curve", action="store_true")
+    parser.add_argument("--ag-validation", type=Path, default=REPO.parent / "shared" / "data" / "ag_news" / "validation.jsonl.gz",
+                        help="AG News validation rows for the shipped model's minimum-score table (skipped when absent)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     articles = bbc_articles()
@@ -261,6 +292,8 @@ def main() -> None:
         hard = [HARD.get(label, "other") for label in labels]
         curve("BBC News, 3 labels: entertainment / politics / other (business+sport+tech)", feats, texts, hard,
               {k: v for k, v in variants.items() if k in ("presslens (mean, C=1)", "layers 5+6")})
+        if args.ag_validation.is_file():
+            shipped_none_of_these(feats, labels, args.ag_validation)
     with tempfile.TemporaryDirectory() as tmp:
         if args.cli_rows:
             cli_run(articles, args.cli_rows, Path(tmp))

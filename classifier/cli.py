@@ -544,7 +544,7 @@ def train_topics(data: str, output_dir: str, text_field: str, title_field: str |
 
     \b
     Examples:
-      presslens train-topics demo/examples/own_topics.csv models/ours
+      presslens train-topics demo/examples/own_topics.csv models/ours --label-field section
       presslens train-topics archive.jsonl.gz models/desk --text-field body --title-field headline --label-field desk
       presslens train-topics tags.parquet models/tags --label-field tags --multi-label
     """
