@@ -333,3 +333,12 @@ def test_cli_bad_data_is_one_line_and_exit_1(tmp_path):
     assert result.exit_code == 1
     assert result.output.strip() == f"Error: {data}: a topic head needs at least 2 labels; found only 'A'"
     assert not (tmp_path / "o").exists()
+
+
+def test_cli_analyze_readable_says_none_of_these(tiny_checkpoint):
+    result = CliRunner().invoke(main, ["analyze", "--text", ARTICLES[0]["text"], "--model", str(tiny_checkpoint),
+                                       "--tasks", "topic", "--min-topic-score", "1", "--precision", "fp32"])
+    assert result.exit_code == 0, result.output
+    assert "Topic: none of these (no label reaches the minimum topic score)" in result.output
+    bad = CliRunner().invoke(main, ["analyze", "--text", "x", "--min-topic-score", "2"])
+    assert bad.exit_code == 2 and "--min-topic-score" in bad.output
