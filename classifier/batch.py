@@ -291,9 +291,11 @@ def _failure(error: BaseException) -> str:
 
 
 def _analyze_many(analyzer: Any, articles: Any, settings: BatchSettings) -> Iterator[Any]:
+    # min_topic_score only when asked for: the web page's queued analyzer (demo/batching.py) has no such option
+    extra = {"min_topic_score": settings.min_topic_score} if settings.min_topic_score is not None else {}
     return analyzer.analyze_many(
         list(articles), tasks=settings.tasks, summary_sentences=settings.summary_sentences,
-        batch_size=settings.batch_size, min_topic_score=settings.min_topic_score,
+        batch_size=settings.batch_size, **extra,
     )
 
 
