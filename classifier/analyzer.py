@@ -34,8 +34,8 @@ from .encoding import (
 from .errors import InputError, ModelLoadError, PresslensError
 from .fast_tokenizer import load_fast_tokenizer
 from .inputs import DEFAULT_LIMITS, ArticleInput, PreparedArticle, SizeLimits, as_input, check_languages, check_tasks, scrub
-from .model import PresslensConfig, PresslensModel, apply_stance_decision, load_tokenizer
-from .postprocess import average, best, probabilities, select_summary_among, sigmoid, top_sentences
+from .model import PresslensConfig, PresslensModel, apply_stance_decision, load_tokenizer, untrained_heads
+from .postprocess import average, best, decide_topic, probabilities, select_summary_among, sigmoid, top_sentences
 from .precision import PRECISIONS, compute_context, load_dtypes, native_bf16, prepare_model, resolve_precision
 from .results import Analysis, Evidence, ModelInfo, Note, Sentence, Stance, Summary, Topic
 from .reading import read_article
@@ -45,6 +45,7 @@ from .stance_input import stance_window
 EVIDENCE_SENTENCES = 2
 LOW_CONFIDENCE = 0.5  # a top stance score under this is reported as a low-confidence answer
 VERDICT_THRESHOLD = 0.5  # a sentence carries a verdict when the per-sentence head gives it at least this
+_NONE_OF_THESE = "no topic label fits"  # the start of the warning that says so
 DEFAULT_MODEL_DIR = Path(__file__).parent / "default_model"
 ERROR_MODES = ("raise", "record")  # analyze_many(errors=...)
 log = logging.getLogger("presslens.analyzer")
@@ -62,6 +63,11 @@ class Analyzer:
         self.model = prepare_model(model.eval(), self.precision)  # int8: a copy with a quantised encoder
         self.tokenizer = tokenizer
         self.batch_size = batch_size
+        # Heads the checkpoint's training never touched (e.g. `presslens-train --tasks topic` from the base
+        # encoder): their outputs are random, so say so now and in every result that shows them.
+        self.untrained_heads = untrained_heads(self.config)
+        if self.untrained_heads:
+            warn(untrained_message(self.config, self.untrained_heads), RuntimeWarning, stacklevel=2)
 
     @classmethod
     def from_pretrained(
@@ -148,8 +154,12 @@ class Analyzer:
         summary_sentences: int = 3,
         languages: Iterable[str] | str | None = None,
         limits: SizeLimits = DEFAULT_LIMITS,
+        min_topic_score: float | None = None,
     ) -> Analysis:
-        """Analyze one article. Keyword arguments override the same fields of an ArticleInput."""
+        """Analyze one article. Keyword arguments override the same fields of an ArticleInput.
+
+        `min_topic_score`: below this best-label score the topic is "none of these" (label None, and a
+        warning); None = the checkpoint's own minimum (`config.min_topic_score`, 0 for the shipped model)."""
         if isinstance(article, (str, bytes, bytearray)):
             article = ArticleInput(text=article)
         overrides = {"title": title, "targets": targets, "id": id}
@@ -162,7 +172,7 @@ class Analyzer:
             else:
                 raise InputError("title/targets/id cannot override an already prepared article")
         return next(self._many([article], tasks, summary_sentences, None, languages, "raise", hint=False,
-                               limits=limits))
+                               limits=limits, min_topic_score=min_topic_score))
 
     def analyze_many(
         self,
@@ -174,6 +184,7 @@ class Analyzer:
         languages: Iterable[str] | str | None = None,
         errors: str = "raise",
         limits: SizeLimits = DEFAULT_LIMITS,
+        min_topic_score: float | None = None,
     ) -> Iterator[Analysis]:
         """Analyze a stream lazily: `batch_size` articles are read at a time and results come in input order.
 
@@ -181,27 +192,30 @@ class Analyzer:
         before it were yielded. errors="record": as `presslens batch` does, a bad article gets an Analysis with
         `error` set (to_dict() {"id": ..., "error": "..."}) in its place and the stream goes on; so does an
         article whose analysis fails unexpectedly (its traceback is logged, its neighbours are analyzed one
-        by one). `languages`: see `prepare`.
+        by one). `languages`: see `prepare`; `min_topic_score`: see `analyze`.
         """
         if errors not in ERROR_MODES:
             raise InputError(f"errors must be one of {', '.join(map(repr, ERROR_MODES))}, got {scrub(repr(errors))[:40]}")
-        return self._many(articles, tasks, summary_sentences, batch_size, languages, errors, hint=True, limits=limits)
+        return self._many(articles, tasks, summary_sentences, batch_size, languages, errors, hint=True, limits=limits,
+                          min_topic_score=min_topic_score)
 
     def _many(self, articles: Iterable, tasks: Iterable[str] | None, summary_sentences: int, batch_size: int | None,
               languages: Iterable[str] | str | None, errors: str, *, hint: bool,
-              limits: SizeLimits = DEFAULT_LIMITS) -> Iterator[Analysis]:
+              limits: SizeLimits = DEFAULT_LIMITS, min_topic_score: float | None = None) -> Iterator[Analysis]:
         wanted = check_tasks(tasks)
+        min_score = self.check_min_topic_score(min_topic_score)
         accepted = check_languages(languages)
         if isinstance(summary_sentences, bool) or not isinstance(summary_sentences, int) or summary_sentences < 1:
             raise InputError(f"summary_sentences must be an integer >= 1, got {summary_sentences!r}")
         size = self.batch_size if batch_size is None else batch_size
         if isinstance(size, bool) or not isinstance(size, int) or size < 1:
             raise InputError(f"batch_size must be an integer >= 1, got {size!r}")
-        return self._stream(iter(articles), wanted, summary_sentences, size, accepted, errors, hint, limits)
+        return self._stream(iter(articles), wanted, summary_sentences, size, accepted, errors, hint, limits,
+                            min_score)
 
     def _stream(
         self, articles: Iterator, tasks: frozenset[str], k: int, size: int, languages: frozenset[str] | None = None,
-        errors: str = "raise", hint: bool = False, limits: SizeLimits = DEFAULT_LIMITS,
+        errors: str = "raise", hint: bool = False, limits: SizeLimits = DEFAULT_LIMITS, min_score: float = 0.0,
     ) -> Iterator[Analysis]:
         position = 0
         while True:
@@ -223,33 +237,35 @@ class Analyzer:
                     log.exception("preparing article %d failed", position + len(chunk))
                     chunk.append(self._failed(raw, _failure(exc)))
             if chunk:
-                yield from self._analyze_in_place(chunk, tasks, k, size, errors)
+                yield from self._analyze_in_place(chunk, tasks, k, size, errors, min_score)
                 position += len(chunk)
             if error is not None:
                 raise error
             if len(chunk) < size:
                 return
 
-    def _analyze_in_place(self, chunk: list, tasks: frozenset[str], k: int, size: int, errors: str) -> list[Analysis]:
+    def _analyze_in_place(self, chunk: list, tasks: frozenset[str], k: int, size: int, errors: str,
+                          min_score: float = 0.0) -> list[Analysis]:
         ready = [article for article in chunk if isinstance(article, PreparedArticle)]
         if not ready:
             return chunk
         if errors == "raise":
-            results = iter(self._analyze_chunk(ready, tasks, k, size))
+            results = iter(self._analyze_chunk(ready, tasks, k, size, min_score))
         else:
-            results = iter(self._analyze_or_record(ready, tasks, k, size))
+            results = iter(self._analyze_or_record(ready, tasks, k, size, min_score))
         return [next(results) if isinstance(article, PreparedArticle) else article for article in chunk]
 
-    def _analyze_or_record(self, ready: list[PreparedArticle], tasks: frozenset[str], k: int, size: int) -> list[Analysis]:
+    def _analyze_or_record(self, ready: list[PreparedArticle], tasks: frozenset[str], k: int, size: int,
+                           min_score: float = 0.0) -> list[Analysis]:
         """errors="record": the chunk at once; if that fails, one by one, so that only the culprit fails."""
         try:
-            return self._analyze_chunk(ready, tasks, k, size)
+            return self._analyze_chunk(ready, tasks, k, size, min_score)
         except Exception:
             log.warning("a chunk of %d articles failed; analysing them one by one", len(ready), exc_info=True)
         results = []
         for article in ready:
             try:
-                results.extend(self._analyze_chunk([article], tasks, k, size))
+                results.extend(self._analyze_chunk([article], tasks, k, size, min_score))
             except PresslensError as exc:
                 results.append(self._failed(article, str(exc)))
             except Exception as exc:
@@ -265,7 +281,7 @@ class Analyzer:
 
     # -- forward + postprocess ------------------------------------------------------------------------
     def _analyze_chunk(
-        self, chunk: list[PreparedArticle], tasks: frozenset[str], k: int, size: int
+        self, chunk: list[PreparedArticle], tasks: frozenset[str], k: int, size: int, min_score: float = 0.0
     ) -> list[Analysis]:
         tokens = _tokenize_chunk(self.tokenizer, chunk)
         warnings = [list(article.warnings) for article in chunk]
@@ -285,7 +301,8 @@ class Analyzer:
         doc_iter, pair_iter = iter(doc_outputs), iter(pair_outputs)
         for i, article in enumerate(chunk):
             docs = [(w, next(doc_iter)) for w in doc_windows[i]]
-            topic = self._topic(docs) if "topic" in tasks else None
+            topic = self._topic(docs, min_score, warnings[i]) if "topic" in tasks else None
+            warnings[i].extend(self._untrained_notes(tasks))
             summary = self._summary(article, docs, k) if "summary" in tasks else None
             stances = None
             if "stance" in tasks:
@@ -407,11 +424,55 @@ class Analyzer:
             for row, w in enumerate(windows)
         ]
 
-    def _topic(self, docs: list[tuple[Window, Any]]) -> Topic:
+    def _topic(self, docs: list[tuple[Window, Any]], min_score: float, warnings: list[str]) -> Topic:
         topic_logits, _ = docs[0][1]  # headline + lead: what the topic head was trained on
-        scores = probabilities(topic_logits, self.config.topic_labels, self._temperature("topic"))
-        label, score = best(scores)
-        return Topic(label=label, score=score, scores=scores)
+        return self._topic_from_scores(self.topic_scores(topic_logits), min_score, warnings)
+
+    def _topic_from_scores(self, scores: dict[str, float], min_score: float, warnings: list[str]) -> Topic:
+        topic = self.decide_topic(scores, min_score)
+        if topic.label is None:
+            best_label = max(topic.scores, key=topic.scores.__getitem__)
+            warnings.append(
+                f"{_NONE_OF_THESE}: the best, {best_label} ({topic.score:.2f}), is below the minimum topic "
+                f"score {min_score:.2f}" + (" or its label's threshold" if topic.topics is not None else "")
+                + " (none of these)"
+            )
+        return topic
+
+    def topic_scores(self, logits: Sequence[float]) -> dict[str, float]:
+        """Topic probabilities from the topic head's logits: softmax, or one sigmoid per label (multi-label)."""
+        labels, temperature = self.config.topic_labels, self._temperature("topic")
+        if self.config.topic_multi_label:
+            return {label: sigmoid(logit, temperature) for label, logit in zip(labels, logits)}
+        return probabilities(logits, labels, temperature)
+
+    def decide_topic(self, scores: dict[str, float], min_score: float | None = None) -> Topic:
+        """The Topic for these scores at `min_score` (None: the checkpoint's minimum); see postprocess.decide_topic."""
+        minimum = self.check_min_topic_score(min_score)
+        thresholds = dict(self.config.topic_thresholds) if self.config.topic_multi_label else None
+        label, score, topics = decide_topic(scores, min_score=minimum, thresholds=thresholds)
+        return Topic(label=label, score=score, scores=scores, topics=topics)
+
+    def with_min_topic_score(self, analysis: Analysis, min_score: float | None) -> Analysis:
+        """The same analysis with its topic decided at another minimum score (the HTTP API's per-article
+        `min_topic_score`: the micro-batcher shares model calls across requests, so this is decided after)."""
+        if analysis.topic is None or min_score is None:
+            return analysis
+        warnings = [w for w in analysis.warnings if not w.startswith(_NONE_OF_THESE)]
+        topic = self._topic_from_scores(analysis.topic.scores, self.check_min_topic_score(min_score), warnings)
+        return dataclasses.replace(analysis, topic=topic, warnings=tuple(warnings))
+
+    def check_min_topic_score(self, value: float | None) -> float:
+        """A minimum topic score as given (a number from 0 to 1), or the checkpoint's own when None."""
+        if value is None:
+            return float(self.config.min_topic_score)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+            raise InputError(f"min_topic_score must be a number from 0 to 1, got {value!r}", code="invalid_request")
+        return float(value)
+
+    def _untrained_notes(self, tasks: frozenset[str]) -> list[str]:
+        return [f"this checkpoint's {head} head was never trained: its {head} output is random"
+                for head in self.untrained_heads if head in tasks]
 
     def _summary(self, article: PreparedArticle, docs: list[tuple[Window, Any]], k: int) -> Summary:
         temperature = self._temperature("summary")
@@ -486,6 +547,13 @@ def _tokenize_chunk(tokenizer: Any, chunk: list[PreparedArticle]) -> list[list[l
         out.append(ids[start : start + len(article.sentences)])
         start += len(article.sentences)
     return out
+
+
+def untrained_message(config: PresslensConfig, heads: Sequence[str]) -> str:
+    return (f"the checkpoint {config.name} {config.version} has untrained {' and '.join(heads)} head(s) "
+            f"(its training covered only {', '.join(h for h in ('topic', 'stance', 'summary') if h not in heads)}): "
+            f"their outputs are random; leave them out with --tasks (tasks=[...]), or fit your own topics on a "
+            f"fully trained checkpoint with `presslens train-topics` instead")
 
 
 def _resolve_precision(precision: str) -> str:

@@ -87,6 +87,7 @@ class BatchSettings:
     languages: frozenset[str] | None = None  # accepted article languages; None = any
     include_text: bool = False  # add "article" (headline, language, sentences) to each result
     limits: SizeLimits = CLI_LIMITS  # raw input per record and article text after reading (0 = no limit)
+    min_topic_score: float | None = None  # below it the topic is "none of these"; None = the checkpoint's
 
     def options(self) -> dict[str, Any]:
         """The options that shape the output; a resumed run must use the same ones."""
@@ -97,6 +98,7 @@ class BatchSettings:
             "model": str(Path(self.model).resolve()) if self.model else None,
             **({"languages": sorted(self.languages)} if self.languages else {}),
             **({"include_text": True} if self.include_text else {}),
+            **({"min_topic_score": self.min_topic_score} if self.min_topic_score is not None else {}),
         }
 
 
@@ -343,9 +345,11 @@ def _failure(error: BaseException) -> str:
 
 
 def _analyze_many(analyzer: Any, articles: Any, settings: BatchSettings) -> Iterator[Any]:
+    # min_topic_score only when asked for: the web page's queued analyzer (demo/batching.py) has no such option
+    extra = {"min_topic_score": settings.min_topic_score} if settings.min_topic_score is not None else {}
     return analyzer.analyze_many(
         list(articles), tasks=settings.tasks, summary_sentences=settings.summary_sentences,
-        batch_size=settings.batch_size,
+        batch_size=settings.batch_size, **extra,
     )
 
 

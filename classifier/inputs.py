@@ -40,7 +40,7 @@ from .reading.clean import normalize_line
 
 TASKS = ("topic", "stance", "summary")
 ARTICLE_FIELDS = ("text", "title", "targets", "id")
-OPTION_FIELDS = ("tasks", "summary_sentences", "include_text", "languages")
+OPTION_FIELDS = ("tasks", "summary_sentences", "include_text", "languages", "min_topic_score")
 DEFAULT_SUMMARY_SENTENCES = 3
 # Characters of article text (after reading: HTML's main text, boilerplate removed) per article, on every
 # surface by default: a 30,000-word article fits; its windows are what the API's work budget counts.
@@ -125,6 +125,7 @@ class Options:
     summary_sentences: int = DEFAULT_SUMMARY_SENTENCES
     include_text: bool = False
     languages: frozenset[str] | None = None
+    min_topic_score: float | None = None  # None: the checkpoint's own minimum
 
     @property
     def key(self) -> tuple[tuple[str, ...] | None, int]:
@@ -283,7 +284,13 @@ def as_options(item: Mapping[str, Any], maximum_summary: int | None = None) -> O
     if languages is not None and not isinstance(languages, list):
         raise InputError(f"languages must be a list of language codes such as [\"en\"], got "
                          f"{_a(json_kind(languages))}", code="invalid_request")
-    return Options(tasks, k, include_text, check_languages(languages))
+    minimum = item.get("min_topic_score")
+    if minimum is not None and (isinstance(minimum, bool) or not isinstance(minimum, (int, float))
+                                or not 0.0 <= minimum <= 1.0):
+        raise InputError(f"min_topic_score must be a number from 0 to 1 (or null for the model's own), got "
+                         f"{scrub(repr(minimum))[:80]}", code="invalid_request")
+    return Options(tasks, k, include_text, check_languages(languages),
+                   None if minimum is None else float(minimum))
 
 
 def check_languages(languages: Iterable[str] | str | None) -> frozenset[str] | None:

@@ -63,6 +63,12 @@ class PresslensConfig:
     temperatures: dict[str, float] = dataclasses.field(
         default_factory=lambda: {head: 1.0 for head in HEADS}
     )
+    # Own taxonomies (`presslens train-topics`, classifier/topics/). Multi-label: one sigmoid per label, and
+    # a label is among the article's "topics" when its score reaches its threshold (fitted on validation).
+    topic_multi_label: bool = False
+    topic_thresholds: dict[str, float] = dataclasses.field(default_factory=dict)
+    # Below this best-label score the topic is "none of these" (label null); 0 = always a label.
+    min_topic_score: float = 0.0
     name: str = "presslens"
     version: str = "0.0.0"
     training: dict[str, Any] = dataclasses.field(default_factory=dict)
@@ -99,6 +105,13 @@ class PresslensConfig:
         for label, verdict in self.stance_label_verdicts.items():
             if label not in self.stance_labels or verdict not in self.stance_sentence_labels:
                 raise ValueError(f"stance_label_verdicts maps {label!r} -> {verdict!r}: both must be known labels")
+        unknown = set(self.topic_thresholds) - set(self.topic_labels)
+        if unknown:
+            raise ValueError(f"topic_thresholds name labels the topic head does not have: {sorted(unknown)}")
+        if any(not 0.0 <= float(v) <= 1.0 for v in self.topic_thresholds.values()):
+            raise ValueError("topic_thresholds must be probabilities between 0 and 1")
+        if not 0.0 <= float(self.min_topic_score) <= 1.0:
+            raise ValueError(f"min_topic_score must be between 0 and 1, got {self.min_topic_score!r}")
         if not 0 <= self.summary_context_layers <= 6:
             raise ValueError(f"summary_context_layers must be between 0 and 6, got {self.summary_context_layers}")
 
@@ -361,6 +374,37 @@ class PresslensModel(nn.Module):
             )
         model.eval()
         return model
+
+
+def trained_heads(config: PresslensConfig) -> list[str] | None:
+    """The heads this checkpoint's training fitted, or None when its config does not say.
+
+    Training writes `training.trained_heads` (presslens-train: its --tasks, plus those of the checkpoint it
+    started from; the summary stage and `presslens train-topics` add theirs). Older checkpoints are read from
+    their recipes: each stage's `tasks`, and a summary stage trains the summary head.
+    """
+    info = config.training or {}
+    if isinstance(info.get("trained_heads"), list):
+        return [head for head in HEADS if head in info["trained_heads"]]
+    stages = info.get("stages") or ([info] if info else [])
+    found: set[str] = set()
+    for stage in stages:
+        recipe = stage.get("recipe") if isinstance(stage, dict) else None
+        if not isinstance(recipe, dict):
+            return None
+        if recipe.get("stage") == "summary":
+            found.add("summary")
+        elif isinstance(recipe.get("tasks"), str):
+            found.update(task.strip() for task in recipe["tasks"].split(","))
+        else:
+            return None
+    return [head for head in HEADS if head in found] if stages else None
+
+
+def untrained_heads(config: PresslensConfig) -> list[str]:
+    """Heads that training never fitted (random weights); [] when all were, or when the config cannot tell."""
+    trained = trained_heads(config)
+    return [] if trained is None else [head for head in HEADS if head not in trained]
 
 
 def apply_stance_decision(config: PresslensConfig, logits: list[float], features: list[float] | None) -> list[float]:

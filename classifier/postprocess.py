@@ -24,6 +24,24 @@ def probabilities(logits: Sequence[float], labels: Sequence[str], temperature: f
     return dict(zip(labels, softmax(logits, temperature)))
 
 
+def decide_topic(
+    scores: dict[str, float], *, min_score: float = 0.0, thresholds: Mapping[str, float] | None = None
+) -> tuple[str | None, float, tuple[str, ...] | None]:
+    """(label, its score, topics) from topic probabilities.
+
+    Single-label (`thresholds` None): the best label, or None ("none of these") when its score is below
+    `min_score`; topics None. Multi-label (`thresholds` {label: threshold}, labels without one: 0.5): topics
+    = the labels whose score reaches both their threshold and `min_score`, best first; label = the first of
+    them, None when there is none. The score returned is the best label's, whether it fits or not.
+    """
+    label, score = best(scores)
+    if thresholds is None:
+        return (label if score >= min_score else None), score, None
+    order = sorted(scores, key=lambda name: -scores[name])
+    topics = tuple(name for name in order if scores[name] >= max(thresholds.get(name, 0.5), min_score))
+    return (topics[0] if topics else None), score, topics
+
+
 def softmax(logits: Sequence[float], temperature: float = 1.0) -> list[float]:
     if temperature <= 0:
         raise ValueError(f"temperature must be > 0, got {temperature}")

@@ -32,12 +32,20 @@ class Sentence:
 
 @dataclasses.dataclass(frozen=True)
 class Topic:
-    label: str
+    """`label` is None when no label reaches the minimum topic score ("none of these"); `score` is the best
+    label's score either way. `topics` (multi-label checkpoints only): every label whose score reaches its
+    threshold, best first; `scores` are then independent per-label probabilities that need not sum to 1."""
+
+    label: str | None
     score: float
     scores: dict[str, float]
+    topics: tuple[str, ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"label": self.label, "score": round(self.score, 4), "scores": _rounded(self.scores)}
+        data: dict[str, Any] = {"label": self.label, "score": round(self.score, 4), "scores": _rounded(self.scores)}
+        if self.topics is not None:
+            data["topics"] = list(self.topics)
+        return data
 
 
 @dataclasses.dataclass(frozen=True)

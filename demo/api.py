@@ -133,7 +133,8 @@ def build_router(analyzer: Any, batcher: MicroBatcher, limits: Limits) -> APIRou
             futures = _submit(batcher, items, prepared, costs, started + limits.deadline_seconds)
         outcomes = await _analyze_through_queue(request, futures, items, started + limits.deadline_seconds,
                                                 limits, single, failed)
-        results = [outcome if isinstance(outcome, dict) else outcome.to_dict(include_text=options.include_text)
+        results = [outcome if isinstance(outcome, dict)
+                   else analyzer.with_min_topic_score(outcome, options.min_topic_score).to_dict(include_text=options.include_text)
                    for outcome, (_, options) in zip(outcomes, items)]
         return SafeJSONResponse(results[0] if single else results)
 

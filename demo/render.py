@@ -17,7 +17,7 @@ class ArticleView:
     """Everything the results column shows, in the order of the page's output components."""
 
     status: str  # markdown: time taken, model, sentences
-    topic: dict[str, float] | None  # for gr.Label
+    topic: dict[str, float] | str | None  # for gr.Label: the scores, or NONE_OF_THESE
     stances: str  # HTML
     summary: str
     highlighted: str  # HTML: the article with summary and evidence sentences marked
@@ -38,7 +38,7 @@ def render_analysis(analysis: Any, seconds: float) -> ArticleView:
     if getattr(analysis, "language", None):
         read.append(f"language: **{analysis.language}**")
     status = " · ".join(read) + "\n\n" + status
-    topic = dict(contract["topic"]["scores"]) if "topic" in contract else None
+    topic = _topic_value(contract["topic"]) if "topic" in contract else None
     stances = _stances_html(contract["stances"]) if "stances" in contract else _muted("Stance was not requested.")
     summary = contract["summary"]["text"] if "summary" in contract else "(summary not requested)"
     return ArticleView(
@@ -50,6 +50,15 @@ def render_analysis(analysis: Any, seconds: float) -> ArticleView:
         warnings=_warnings_html(contract["warnings"], contract.get("notes", [])),
         contract=contract,
     )
+
+
+NONE_OF_THESE = "none of these"
+
+
+def _topic_value(topic: dict[str, Any]) -> dict[str, float] | str:
+    """gr.Label shows the top class of a score dict as the answer; when no label reaches the minimum topic
+    score the answer is "none of these" (the warnings say which label came closest, the JSON has the scores)."""
+    return NONE_OF_THESE if topic["label"] is None else dict(topic["scores"])
 
 
 def highlight_sentences(analysis: Any) -> str:

@@ -89,6 +89,12 @@ def article_schema(limits: Limits) -> dict[str, Any]:
             "include_text": {"type": "boolean", "default": False,
                              "description": "Add \"article\": headline, language, date/author/site when known, "
                                             "and the sentences that summary and evidence indices point into."},
+            "min_topic_score": {
+                "anyOf": [{"type": "number", "minimum": 0, "maximum": 1}, {"type": "null"}],
+                "description": "Below this best-label score the topic is \"none of these\": its label is null "
+                               "(with a warning). Default (null): the model's own minimum (0 for the shipped "
+                               "model; `presslens train-topics` fits one on validation).",
+            },
             "languages": {
                 "anyOf": [{"type": "array", "items": {"type": "string", "pattern": "^[A-Za-z]{2,3}$"}, "minItems": 1},
                           {"type": "null"}],
@@ -129,9 +135,12 @@ class SentenceOut(BaseModel):
 
 
 class TopicOut(BaseModel):
-    label: str
-    score: float
+    label: str | None = Field(description="The best label; null when none reaches the minimum topic score "
+                                          "(\"none of these\").")
+    score: float = Field(description="The best label's score, whether it fits or not.")
     scores: dict[str, float]
+    topics: list[str] | None = Field(None, description="Multi-label models only: every label whose score "
+                                                       "reaches its threshold, best first.")
 
 
 class EvidenceOut(BaseModel):

@@ -110,6 +110,16 @@ def test_a_list_in_a_list_out_in_order_with_per_article_options(client):
     assert len(results[2]["summary"]["sentences"]) == 1
 
 
+def test_min_topic_score_says_none_of_these_per_article(client):
+    plain, strict, default = post(client, [dict(ARTICLE), dict(ARTICLE, min_topic_score=1), dict(ARTICLE, min_topic_score=None)]).json()
+    assert plain["topic"]["label"] is not None and plain["topic"] == default["topic"]
+    assert strict["topic"]["label"] is None and strict["topic"]["score"] == plain["topic"]["score"]
+    assert strict["topic"]["scores"] == plain["topic"]["scores"]
+    assert any("none of these" in warning for warning in strict["warnings"])
+    assert not any("none of these" in warning for warning in plain["warnings"])
+    assert strict["summary"] == plain["summary"] and strict["stances"] == plain["stances"]
+
+
 def test_a_single_claim_may_be_a_string(client):
     result = post(client, {**ARTICLE, "targets": "Okafor scored"}).json()
     assert [s["target"] for s in result["stances"]] == ["Okafor scored"]
@@ -193,6 +203,8 @@ def test_empty_body_is_400(client):
         ({"text": "a.", "summary_sentences": 0}, "summary_sentences"),
         ({"text": "a.", "id": 1.5}, "id"),
         ({"text": "a.", "summary_length": 3}, "unknown article fields ['summary_length']"),
+        ({"text": "a.", "min_topic_score": 1.5}, "min_topic_score must be a number from 0 to 1"),
+        ({"text": "a.", "min_topic_score": "high"}, "min_topic_score must be a number from 0 to 1"),
         ("just a string", "the body is a string"),
         (42, "the body is a number"),
         ([], "empty"),

