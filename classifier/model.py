@@ -392,8 +392,8 @@ def trained_heads(config: PresslensConfig) -> list[str] | None:
         recipe = stage.get("recipe") if isinstance(stage, dict) else None
         if not isinstance(recipe, dict):
             return None
-        if recipe.get("stage") == "summary":
-            found.add("summary")
+        if recipe.get("stage") in ("summary", "stance"):  # the summary and stance stages (training/*_stage.py)
+            found.add(recipe["stage"])
         elif isinstance(recipe.get("tasks"), str):
             found.update(task.strip() for task in recipe["tasks"].split(","))
         else:
