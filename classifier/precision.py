@@ -23,6 +23,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 PRECISIONS = ("auto", "fp32", "bf16", "int8")
+BACKENDS = ("torch", "openvino")  # what runs the encoder (classifier/openvino_backend.py)
 
 
 def resolve_precision(precision: str) -> str:
