@@ -146,7 +146,7 @@ def load_path(spec: str, args):
     backend = backend or "torch"
     analyzer = Analyzer.from_pretrained(args.model, precision=precision, batch_size=args.batch_size, backend=backend)
     name = precision if precision != "auto" else f"auto={analyzer.precision}"
-    return (name if backend == "torch" else f"{backend[:2]}:{name}"), analyzer
+    return (name if backend == "torch" else f"{ {'openvino': 'ov'}.get(backend, backend)}:{name}"), analyzer
 
 
 def measure(args, specs: list[str]) -> dict:
