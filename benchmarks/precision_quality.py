@@ -45,13 +45,21 @@ def metrics(report: dict) -> dict[str, float]:
     return rows
 
 
+def _name(report: dict, path: Path) -> str:
+    """'bf16', or 'openvino bf16' for another backend; the file's name when the report says neither."""
+    if not report.get("precision"):
+        return path.stem
+    backend = report.get("backend", "torch")
+    return report["precision"] if backend == "torch" else f"{backend} {report['precision']}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("reports", type=Path, nargs="+", help="evaluate JSONs; the first is the reference")
     parser.add_argument("--budget", type=float, default=0.5, help="points; larger differences are marked")
     args = parser.parse_args(argv)
     reports = [json.loads(path.read_text(encoding="utf-8")) for path in args.reports]
-    names = [report.get("precision") or path.stem for report, path in zip(reports, args.reports)]
+    names = [_name(report, path) for report, path in zip(reports, args.reports)]
     tables = [metrics(report) for report in reports]
     reference = tables[0]
     print("| metric | " + " | ".join(names) + " |")

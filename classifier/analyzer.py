@@ -12,6 +12,7 @@ length, batched, under torch.inference_mode) -> postprocess (probabilities, summ
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import functools
 import itertools
@@ -36,7 +37,7 @@ from .fast_tokenizer import load_fast_tokenizer
 from .inputs import DEFAULT_LIMITS, ArticleInput, PreparedArticle, SizeLimits, as_input, check_languages, check_tasks, scrub
 from .model import PresslensConfig, PresslensModel, apply_stance_decision, load_tokenizer, untrained_heads
 from .postprocess import average, best, decide_topic, probabilities, select_summary_among, sigmoid, top_sentences
-from .precision import PRECISIONS, compute_context, load_dtypes, native_bf16, prepare_model, resolve_precision
+from .precision import BACKENDS, PRECISIONS, compute_context, load_dtypes, native_bf16, prepare_model, resolve_precision
 from .results import Analysis, Evidence, ModelInfo, Note, Sentence, Stance, Summary, Topic
 from .reading import read_article
 from .reading.language import REFUSE_OPTION, language_name, not_english, preload as preload_language_model
@@ -54,13 +55,27 @@ log = logging.getLogger("presslens.analyzer")
 class Analyzer:
     """A loaded checkpoint plus its tokenizer. Thread-compatible for reading; one per process is enough."""
 
-    def __init__(self, model: PresslensModel, tokenizer: Any, *, batch_size: int = 16, precision: str = "auto"):
+    def __init__(self, model: PresslensModel, tokenizer: Any, *, batch_size: int = 16, precision: str = "auto",
+                 backend: str = "torch"):
         if batch_size < 1:
             raise InputError(f"batch_size must be at least 1, got {batch_size}")
         if precision not in PRECISIONS:
             raise InputError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+        self.backend = _check_backend(backend, precision)
         self.precision = _resolve_precision(precision)
-        self.model = prepare_model(model.eval(), self.precision)  # int8: a copy with a quantised encoder
+        if self.backend == "openvino":
+            # OpenVINO runs the encoder (at self.precision); the heads around it stay torch float32.
+            from .openvino_backend import OpenVINOEncoder
+
+            if not isinstance(model.encoder, OpenVINOEncoder):
+                model = copy.copy(model.eval())  # the caller's model keeps its torch encoder
+                model._modules = dict(model._modules)
+                model.fold_stance_adapter()  # on the copy: the stance layers' own graph is compiled below
+                model.encoder = OpenVINOEncoder(model.encoder, self.precision,
+                                                stance_layers=getattr(model, "stance_layers", None))
+            self.model = model.eval()
+        else:
+            self.model = prepare_model(model.eval(), self.precision)  # int8: a copy with a quantised encoder
         self.tokenizer = tokenizer
         self.batch_size = batch_size
         # Heads the checkpoint's training never touched (e.g. `presslens-train --tasks topic` from the base
@@ -71,9 +86,13 @@ class Analyzer:
 
     @classmethod
     def from_pretrained(
-        cls, path: str | Path | None = None, *, batch_size: int = 16, precision: str = "auto"
+        cls, path: str | Path | None = None, *, batch_size: int = 16, precision: str = "auto",
+        backend: str = "torch",
     ) -> "Analyzer":
-        """Load a checkpoint directory; None means the default model shipped inside the package."""
+        """Load a checkpoint directory; None means the default model shipped inside the package.
+
+        `backend` "openvino" runs the encoder with OpenVINO (the `[openvino]` extra; fp32 or bf16).
+        """
         if path is None:
             path = DEFAULT_MODEL_DIR
             if not (path / "config.json").is_file():
@@ -83,11 +102,18 @@ class Analyzer:
                     "`presslens-train`"
                 )
         preload_language_model()  # in a thread: it overlaps loading the encoder
+        _check_backend(backend, precision)
         path, resolved = Path(path), _resolve_precision(precision)
-        model = PresslensModel.from_pretrained(path, dtypes=functools.partial(load_dtypes, precision=resolved))
-        model = prepare_model(model, resolved, copy_model=False)
+        torch_side = resolved if backend == "torch" else "fp32"  # OpenVINO converts a float32 encoder
+        model = PresslensModel.from_pretrained(path, dtypes=functools.partial(load_dtypes, precision=torch_side))
+        model = prepare_model(model, torch_side, copy_model=False)
+        if backend == "openvino":
+            from .openvino_backend import OpenVINOEncoder
+
+            model.encoder = OpenVINOEncoder(model.encoder, resolved,  # the torch encoder is freed
+                                            stance_layers=getattr(model, "stance_layers", None))
         tokenizer = load_fast_tokenizer(path) or load_tokenizer(path)  # tokenizers alone: no transformers import
-        return cls(model, tokenizer, batch_size=batch_size, precision=precision)
+        return cls(model, tokenizer, batch_size=batch_size, precision=precision, backend=backend)
 
     # -- what the model knows -------------------------------------------------------------------------
     @property
@@ -395,7 +421,7 @@ class Analyzer:
         """Run windows longest first in batches of `size`; outputs come back in the windows' order."""
         outputs: list[Any] = [None] * len(windows)
         order = sorted(range(len(windows)), key=lambda i: -len(windows[i].input_ids))
-        with compute_context(self.precision):
+        with compute_context(self.precision if self.backend == "torch" else "fp32"):
             for start in range(0, len(order), size):
                 batch = order[start : start + size]
                 for i, output in zip(batch, forward([windows[i] for i in batch])):
@@ -563,13 +589,23 @@ def _resolve_precision(precision: str) -> str:
     if precision == "bf16" and not native_bf16():
         # Allowed (to compare outputs across machines), but a user asking for speed should hear that this
         # CPU emulates bf16: 1.2 against 5.6 sequences/s of 512 tokens for fp32 on an AVX2-only AMD EPYC.
-        warn("precision 'bf16' on a CPU without native bfloat16 (AVX512-BF16/AMX) is emulated and several times "
+        warn("precision 'bf16' without native bfloat16 here (no AVX512-BF16/AMX, or oneDNN capped below "
+             "AVX512_CORE_BF16 by ONEDNN_MAX_CPU_ISA) is emulated and several times "
              "slower than 'fp32' ('auto' picks the fast one)", RuntimeWarning, stacklevel=3)
     return resolve_precision(precision)
 
 
 def _failure(error: BaseException) -> str:
     return f"analysis failed: {type(error).__name__}: {scrub(str(error))[:500]}"  # as presslens batch says
+
+
+def _check_backend(backend: str, precision: str) -> str:
+    if backend not in BACKENDS:
+        raise InputError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    if backend == "openvino" and precision == "int8":
+        raise InputError("the openvino backend runs fp32 or bf16 ('auto' picks one); int8 is torch's "
+                         "(--backend torch --precision int8)")
+    return backend
 
 
 def _unique(items: Iterable[str]) -> list[str]:

@@ -84,6 +84,7 @@ class BatchSettings:
     batch_size: int = 16
     model: str | None = None  # checkpoint directory; None = the default model
     precision: str = "auto"
+    backend: str = "torch"  # what runs the encoder (outputs agree within tolerance, not bit for bit)
     languages: frozenset[str] | None = None  # accepted article languages; None = any
     include_text: bool = False  # add "article" (headline, language, sentences) to each result
     limits: SizeLimits = CLI_LIMITS  # raw input per record and article text after reading (0 = no limit)
@@ -514,6 +515,8 @@ def _model_identity(analyzer: Any, settings: BatchSettings) -> dict[str, Any]:
     inner = getattr(analyzer, "analyzer", analyzer)  # the page's QueuedAnalyzer wraps the Analyzer
     identity: dict[str, Any] = {"name": info.name, "version": info.version,
                                 "precision": getattr(inner, "precision", None)}
+    if getattr(inner, "backend", "torch") != "torch":  # absent for torch: earlier runs' files still resume
+        identity["backend"] = inner.backend
     folder = Path(settings.model) if settings.model else _default_model_dir()
     if settings.output != STDIO and folder is not None and folder.is_dir():
         identity["fingerprint"] = model_fingerprint(folder)

@@ -24,7 +24,7 @@ import click
 
 from .errors import PresslensError
 from .inputs import MAX_CHARS, MAX_INPUT_BYTES
-from .precision import PRECISIONS  # no torch: --help stays instant
+from .precision import BACKENDS, PRECISIONS  # no torch: --help stays instant
 
 TASKS = ("topic", "stance", "summary")  # the contract's task keys (design.md); labels come from the model
 LANGUAGE_OPTION = "--languages en"  # named in the warning on an article in another language
@@ -66,7 +66,10 @@ def model_options(command: Callable) -> Callable:
                      help="A presslens checkpoint directory. [default: the model shipped with presslens]"),
         click.option("--precision", type=click.Choice(PRECISIONS), default="auto", show_default=True,
                      help="Inference precision; 'auto' picks what is fast and safe on this machine (bf16 where "
-                          "the CPU has bf16 units, else fp32); int8 quantises the encoder at load time."),
+                          "bf16 runs natively as configured, else fp32); int8 quantises the encoder at load time."),
+        click.option("--backend", type=click.Choice(BACKENDS), default="torch", show_default=True,
+                     help="Which library runs the encoder: torch, or openvino (pip install 'presslens[openvino]'; "
+                          "fp32/bf16, faster on the CPUs measured, README: Speed)."),
         click.option("--min-topic-score", type=click.FloatRange(0.0, 1.0), default=None, metavar="P",
                      help="Below this best-label score the topic is \"none of these\" (label null, with a "
                           "warning). [default: the model's own: 0 for the shipped model, fitted on validation "
@@ -167,7 +170,7 @@ def main() -> None:
 @fatal_errors
 def analyze(file: str | None, text: str | None, title: str | None, targets: tuple[str, ...],
             languages: str | None, include_text: bool, tasks: tuple[str, ...], summary_sentences: int,
-            model_path: str | None, precision: str, min_topic_score: float | None, max_chars: int,
+            model_path: str | None, precision: str, backend: str, min_topic_score: float | None, max_chars: int,
             max_input_bytes: int, as_json: bool) -> None:
     """Analyze one article: its topic, its stance toward the headline (or each --target), a summary.
 
@@ -205,7 +208,7 @@ def analyze(file: str | None, text: str | None, title: str | None, targets: tupl
 
     note = _Progress(size)
     note("loading the model")
-    analyzer = _load_analyzer(model_path, batch_size=1, precision=precision)
+    analyzer = _load_analyzer(model_path, batch_size=1, precision=precision, backend=backend)
     note(f"reading {size:,} {'characters' if isinstance(article, str) else 'bytes'}")
     prepared = analyzer.prepare(
         {"text": article, "title": title, "targets": list(targets) or None}, languages=accepted,
@@ -299,7 +302,7 @@ def _read_bounded(stream: Any, limit: int) -> bytes:
     return b"".join(parts)
 
 
-def _load_analyzer(model_path: str | None, *, batch_size: int, precision: str) -> Any:
+def _load_analyzer(model_path: str | None, *, batch_size: int, precision: str, backend: str = "torch") -> Any:
     import gc
 
     from .reading.language import preload
@@ -315,7 +318,7 @@ def _load_analyzer(model_path: str | None, *, batch_size: int, precision: str) -
     try:
         from .analyzer import Analyzer  # deferred: torch takes seconds to import, --help should not
 
-        return Analyzer.from_pretrained(model_path, batch_size=batch_size, precision=precision)
+        return Analyzer.from_pretrained(model_path, batch_size=batch_size, precision=precision, backend=backend)
     finally:
         if cold:
             gc.freeze()
@@ -420,7 +423,7 @@ def _scores(scores: dict[str, float]) -> str:
 @fatal_errors
 def batch(input_path: str, output_path: str, text_field: str, title_field: str, id_field: str, target_field: str,
           languages: str | None, include_text: bool, tasks: tuple[str, ...], summary_sentences: int,
-          model_path: str | None, precision: str, min_topic_score: float | None, max_chars: int,
+          model_path: str | None, precision: str, backend: str, min_topic_score: float | None, max_chars: int,
           max_input_bytes: int, batch_size: int, resume: bool, overwrite: bool, progress: bool | None,
           **engine: Any) -> None:
     """Analyze every record of INPUT into OUTPUT: one output record per input record, in input order.
@@ -479,7 +482,7 @@ def batch(input_path: str, output_path: str, text_field: str, title_field: str, 
         return batch_on_ray(
             input_path, output_path, fields=FieldMap(text=text_field, title=title_field, id=id_field, targets=target_field),
             tasks=tasks, summary_sentences=summary_sentences, model_path=model_path, precision=precision,
-            batch_size=batch_size, resume=resume, overwrite=overwrite, progress=progress,
+            backend=backend, batch_size=batch_size, resume=resume, overwrite=overwrite, progress=progress,
             languages=_check_languages(languages), include_text=include_text, min_topic_score=min_topic_score,
             **engine,
         )
@@ -506,7 +509,7 @@ def batch(input_path: str, output_path: str, text_field: str, title_field: str, 
         input=input_path, output=output_path,
         fields=FieldMap(text=text_field, title=title_field, id=id_field, targets=target_field),
         tasks=tasks, summary_sentences=summary_sentences, batch_size=batch_size, model=model_path,
-        precision=precision, languages=_check_languages(languages), include_text=include_text,
+        precision=precision, backend=backend, languages=_check_languages(languages), include_text=include_text,
         limits=_size_limits(max_chars, max_input_bytes),
         min_topic_score=min_topic_score,
     )
@@ -515,7 +518,7 @@ def batch(input_path: str, output_path: str, text_field: str, title_field: str, 
         click.echo(f"{output_path} is already complete (no interrupted run found); nothing to do. "
                    "Pass --overwrite to run again.", err=True)
         return
-    analyzer = _load_analyzer(model_path, batch_size=batch_size, precision=precision)
+    analyzer = _load_analyzer(model_path, batch_size=batch_size, precision=precision, backend=backend)
     show_progress = sys.stderr.isatty() if progress is None else progress
     try:
         report = run_batch(plan, analyzer, progress=show_progress)
@@ -630,8 +633,11 @@ def train_topics(data: str, output_dir: str, text_field: str, title_field: str |
               help="Characters of article text per article, after reading (HTML: its main text); 0 = no limit.")
 @click.option("--max-input-bytes", type=click.IntRange(min=0), default=MAX_INPUT_BYTES, show_default=True,
               help="Raw input per article (the page's HTML or the text as sent); 0 = no limit.")
+@click.option("--backend", type=click.Choice(BACKENDS), default="torch", show_default=True,
+              help="What runs the encoder (see `presslens analyze --help`).")
 @fatal_errors
-def serve(host: str, port: int, model_path: str | None, precision: str, max_chars: int, max_input_bytes: int) -> None:
+def serve(host: str, port: int, model_path: str | None, precision: str, max_chars: int, max_input_bytes: int,
+          backend: str) -> None:
     """Serve the web page (try an article, see why) and the JSON API, in one process, until Ctrl-C.
 
     Needs the demo extra: pip install "presslens[demo]". More knobs (request limits, queue size):
@@ -645,7 +651,7 @@ def serve(host: str, port: int, model_path: str | None, precision: str, max_char
     run_server = _server_entry_point()
     try:
         run_server(host=host, port=port, model_path=model_path, precision=precision, max_chars=max_chars,
-                   max_input_bytes=max_input_bytes)
+                   max_input_bytes=max_input_bytes, backend=backend)
     except ImportError as error:  # the server imports its HTTP stack when it starts
         raise click.ClickException(
             f"the web app needs the demo extra ({error}); install it with: pip install \"presslens[demo]\""

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from classifier.precision import PRECISIONS
+from classifier.precision import BACKENDS, PRECISIONS
 
 from .schemas import Limits
 
@@ -47,6 +47,7 @@ def serve(
     port: int = 7860,
     model_path: str | Path | None = None,
     precision: str = "auto",
+    backend: str = "torch",
     *,
     limits: Limits | None = None,
     max_batch: int = DEFAULT_MAX_BATCH,
@@ -80,9 +81,10 @@ def serve(
     from .app import create_app
 
     log.info("loading the model from %s", model_path or "the default model shipped with presslens")
-    analyzer = Analyzer.from_pretrained(model_path, precision=precision)
+    analyzer = Analyzer.from_pretrained(model_path, precision=precision, backend=backend)
     info = analyzer.model_info
-    log.info("model %s %s loaded (precision %s)", info.name, info.version, analyzer.precision)
+    log.info("model %s %s loaded (precision %s, backend %s)", info.name, info.version, analyzer.precision,
+             analyzer.backend)
     app = create_app(analyzer, limits or Limits(), max_batch=max_batch, max_wait=max_wait,
                      stall_seconds=stall_seconds)
     shown_host = f"[{host}]" if ":" in host else host
@@ -175,6 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=7860, help="port to listen on")
     parser.add_argument("--model", default=None, help="checkpoint directory; none = the shipped model")
     parser.add_argument("--precision", default="auto", choices=list(PRECISIONS), help="inference precision")
+    parser.add_argument("--backend", default="torch", choices=list(BACKENDS), help="what runs the encoder")
     parser.add_argument("--max-body-bytes", type=int, default=defaults.max_body_bytes, help="request body size (413 above)")
     parser.add_argument("--max-articles", type=int, default=defaults.max_articles, help="articles per request")
     parser.add_argument("--max-chars", type=int, default=defaults.max_chars,
@@ -212,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
             max_windows=args.max_windows, deadline_seconds=args.deadline_seconds,
             queue_articles=args.queue_articles,
         )
-        serve(args.host, args.port, args.model, args.precision, limits=limits, max_batch=args.max_batch,
+        serve(args.host, args.port, args.model, args.precision, args.backend, limits=limits, max_batch=args.max_batch,
               max_wait=args.max_wait, stall_seconds=args.stall_seconds, max_connections=args.max_connections,
               header_seconds=args.header_timeout, body_seconds=args.body_timeout)
     except (PresslensError, OSError, ValueError) as error:

@@ -134,3 +134,49 @@ def test_cli_takes_int8(tiny_checkpoint):
     assert set(json.loads(result.output)) >= {"topic", "stances", "summary"}
     bad = CliRunner().invoke(main, ["analyze", "--text", ARTICLE, "--precision", "fp16"])
     assert bad.exit_code == 2 and "int8" in bad.output
+
+
+# -- 'auto' follows what oneDNN will really run ---------------------------------------------------------
+def _auto_in_subprocess(env_updates: dict[str, str]) -> str:
+    """resolve_precision('auto') in a fresh interpreter (oneDNN reads its ISA cap once, at first use)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {k: v for k, v in os.environ.items() if k not in ("ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA")}
+    env.update(env_updates, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    code = "from classifier.precision import resolve_precision; print(resolve_precision('auto'))"
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def _cpu_has_bf16_units() -> bool:
+    return any(getattr(torch.cpu, name, lambda: False)() for name in ("_is_avx512_bf16_supported",
+                                                                       "_is_amx_tile_supported"))
+
+
+@pytest.mark.parametrize("env", [{"ONEDNN_MAX_CPU_ISA": "AVX2"}, {"DNNL_MAX_CPU_ISA": "avx2"},
+                                 {"ONEDNN_MAX_CPU_ISA": "AVX512_CORE"}])
+def test_auto_is_not_bf16_under_an_isa_cap_below_bf16(env):
+    assert _auto_in_subprocess(env) == "fp32"
+
+
+def test_auto_is_bf16_where_the_cpu_has_it_and_nothing_caps_it():
+    if not _cpu_has_bf16_units():
+        pytest.skip("this CPU has no AVX512-BF16/AMX: 'auto' is fp32 everywhere here")
+    assert _auto_in_subprocess({}) == "bf16"
+    assert _auto_in_subprocess({"ONEDNN_MAX_CPU_ISA": "AVX512_CORE_BF16"}) == "bf16"
+    assert _auto_in_subprocess({"ONEDNN_MAX_CPU_ISA": "ALL"}) == "bf16"
+
+
+def test_onednn_isa_cap_is_read_as_onednn_reads_it():
+    from classifier.precision import onednn_isa_cap
+
+    assert onednn_isa_cap({}) is None
+    assert onednn_isa_cap({"ONEDNN_MAX_CPU_ISA": "avx2"}) == "AVX2"
+    assert onednn_isa_cap({"DNNL_MAX_CPU_ISA": "AVX2"}) == "AVX2"
+    assert onednn_isa_cap({"ONEDNN_MAX_CPU_ISA": "AVX512_CORE_AMX", "DNNL_MAX_CPU_ISA": "AVX2"}) == "AVX512_CORE_AMX"
+    assert onednn_isa_cap({"ONEDNN_MAX_CPU_ISA": "ALL"}) is None
+    assert onednn_isa_cap({"ONEDNN_MAX_CPU_ISA": "no-such-isa"}) is None

@@ -29,7 +29,7 @@ from classifier.analyzer import Analyzer
 from classifier.encoding import first_document_window, pack_windows, tokenize_sentences
 from classifier.model import CONFIG_FILE, apply_stance_decision, load_config
 from classifier.postprocess import select_summary, select_summary_among
-from classifier.precision import PRECISIONS
+from classifier.precision import BACKENDS, PRECISIONS
 from classifier.reading import read_article
 from classifier.stance_input import stance_window
 
@@ -274,6 +274,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--tasks", default="topic,stance,summary")
     parser.add_argument("--precision", default="auto", choices=list(PRECISIONS))
+    parser.add_argument("--backend", default="torch", choices=list(BACKENDS), help="what runs the encoder")
     parser.add_argument("--summary-articles", type=int, default=1000)
     parser.add_argument("--summary-sentences", type=int, default=3)
     parser.add_argument("--stance-pairs", type=int, default=0, help="evaluate a seeded sample of pairs (0 = all)")
@@ -287,8 +288,8 @@ def main(argv: list[str] | None = None) -> None:
                              "and store it in the checkpoint; the report shows its cross-fitted effect. Run before --calibrate.")
     args = parser.parse_args(argv)
 
-    analyzer = Analyzer.from_pretrained(args.model, precision=args.precision)
-    report: dict = {"model": args.model, "precision": analyzer.precision,
+    analyzer = Analyzer.from_pretrained(args.model, precision=args.precision, backend=args.backend)
+    report: dict = {"model": args.model, "precision": analyzer.precision, "backend": analyzer.backend,
                     "args": {k: getattr(args, k) for k in ("summary_articles", "stance_pairs", "summary_sentences")}}
     for task in args.tasks.split(","):
         started = time.time()

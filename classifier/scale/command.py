@@ -12,7 +12,7 @@ def batch_on_ray(input_path: str, output_path: str, *, fields: Any, tasks: tuple
                  model_path: str | None, precision: str, batch_size: int, resume: bool, overwrite: bool,
                  progress: bool | None, engine: str, ray_address: str | None, workers: int | None,
                  output_format: str | None, languages: frozenset[str] | None = None,
-                 include_text: bool = False, min_topic_score: float | None = None) -> None:
+                 include_text: bool = False, min_topic_score: float | None = None, backend: str = "torch") -> None:
     from ..batch import BatchSettings
     from ..cli import _batch_summary
     from .engine import RayOptions, run_ray_batch
@@ -23,7 +23,7 @@ def batch_on_ray(input_path: str, output_path: str, *, fields: Any, tasks: tuple
         raise click.UsageError("--engine ray reads and writes files or folders, not stdin/stdout")
     settings = BatchSettings(
         input=input_path, output=output_path, fields=fields, tasks=tasks, summary_sentences=summary_sentences,
-        batch_size=batch_size, model=model_path, precision=precision, languages=languages,
+        batch_size=batch_size, model=model_path, precision=precision, backend=backend, languages=languages,
         include_text=include_text, min_topic_score=min_topic_score,
     )
     options = RayOptions(address=ray_address, workers=workers, output_format=output_format or "parquet")

@@ -171,7 +171,8 @@ class AnalyzeBatch:
         torch.set_num_threads(max(int(threads), 1))
         self.settings = settings
         model = _local_model(settings.model)
-        self.analyzer = Analyzer.from_pretrained(model, batch_size=settings.batch_size, precision=settings.precision)
+        self.analyzer = Analyzer.from_pretrained(model, batch_size=settings.batch_size, precision=settings.precision,
+                                                 backend=settings.backend)
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
         import numpy as np

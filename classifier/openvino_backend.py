@@ -1,0 +1,142 @@
+"""The encoder run by OpenVINO instead of torch (`--backend openvino`, the optional `[openvino]` extra).
+
+    encoder = OpenVINOEncoder(model.encoder, precision="bf16")   # converts and compiles once, at load
+    model.encoder = encoder                                      # same call, same EncoderOutput
+
+Only the encoder (six BERT layers, ~all of the work) moves: the heads, pooling, the stance decision and
+everything around them stay torch float32, so the outputs are the torch backend's within the tolerance
+tests/test_openvino_backend.py states. Why: OpenVINO's CPU plugin fuses attention and the feed-forward
+blocks and picks its own kernels; measured side by side (benchmarks/throughput.py --backends) its encoder
+ran faster than torch's at both fp32 and bf16 on this machine (README, Speed).
+
+Precisions: fp32 -> OpenVINO's f32 inference precision; bf16 -> its bf16 inference precision (only where
+bf16 is native: classifier.precision.native_bf16); int8 is not offered here (the static int8 we measured
+cost stance quality, README).
+
+Importing this module does not import openvino; building an OpenVINOEncoder does, and raises ModelLoadError
+with the install command when it is missing.
+"""
+
+from __future__ import annotations
+
+import threading
+import warnings
+from typing import Any
+
+import torch
+from torch import nn
+
+from .bert import BertEncoder, EncoderOutput
+from .errors import ModelLoadError
+
+_HINTS = {"fp32": "f32", "bf16": "bf16"}
+_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+
+
+def import_openvino() -> Any:
+    try:
+        import openvino
+    except ImportError as error:
+        raise ModelLoadError(
+            "the openvino backend needs OpenVINO: pip install 'presslens[openvino]' (or pip install openvino), "
+            "or use --backend torch"
+        ) from error
+    return openvino
+
+
+class _Traceable(nn.Module):
+    """BertEncoder's function with the attention mask always applied (BertEncoder skips an all-ones mask,
+    a branch on the data that a converted graph cannot keep; with an all-ones mask the result is the same)."""
+
+    def __init__(self, encoder: BertEncoder, top_layers: nn.ModuleList | None = None) -> None:
+        super().__init__()
+        self.encoder = encoder
+        layers = list(encoder.encoder.layer)
+        if top_layers is not None:  # the stance pass's own copies of the top layers (a folded stance adapter)
+            layers[len(layers) - len(top_layers):] = list(top_layers)
+        self.layers = nn.ModuleList(layers)
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor) -> torch.Tensor:
+        hidden = self.encoder.embeddings(input_ids, token_type_ids)
+        mask = attention_mask[:, None, None, :].bool()
+        for layer in self.layers:
+            hidden = layer(hidden, mask)
+        return hidden
+
+
+def convert_encoder(encoder: BertEncoder, top_layers: nn.ModuleList | None = None) -> Any:
+    """The encoder (with `top_layers` in place of its last ones, if given) as an OpenVINO model with dynamic
+    batch and sequence dimensions (int64 inputs)."""
+    ov = import_openvino()
+    traceable = _Traceable(encoder, top_layers).eval()
+    example = torch.full((2, 8), 1000, dtype=torch.long)
+    inputs = [(name, [-1, -1], ov.Type.i64) for name in _INPUTS]
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # convert_model traces with torch.jit.trace
+        return ov.convert_model(traceable, example_input=(example, torch.ones_like(example),
+                                                          torch.zeros_like(example)), input=inputs)
+
+
+def compile_encoder(model: Any, precision: str, threads: int | None = None) -> Any:
+    """Compile for the CPU at `precision` ('fp32' or 'bf16'), one stream, `threads` threads (default: torch's)."""
+    if precision not in _HINTS:
+        raise ValueError(f"the openvino backend runs fp32 or bf16, not {precision!r}")
+    ov = import_openvino()
+    config = {
+        "INFERENCE_PRECISION_HINT": _HINTS[precision],
+        "PERFORMANCE_HINT": "LATENCY",
+        "NUM_STREAMS": "1",
+        "INFERENCE_NUM_THREADS": str(threads or torch.get_num_threads()),
+    }
+    try:
+        return ov.Core().compile_model(model, "CPU", config)
+    except RuntimeError as error:  # e.g. bf16 under ONEDNN_MAX_CPU_ISA=AVX2: no bf16 kernels to pick
+        raise ModelLoadError(f"OpenVINO could not compile the encoder at {precision} on this CPU "
+                             f"({str(error).strip().splitlines()[-1]}); use --precision fp32 or auto") from error
+
+
+class OpenVINOEncoder(nn.Module):
+    """Drop-in for a BertEncoder: called with the same tensors, returns the same EncoderOutput (float32).
+
+    Keeps the torch encoder's embeddings (the Analyzer reads nothing else of it, and tests compare against
+    it); the compiled model holds its own copy of the weights.
+    """
+
+    def __init__(self, encoder: BertEncoder, precision: str = "fp32", threads: int | None = None,
+                 stance_layers: nn.ModuleList | None = None) -> None:
+        super().__init__()
+        self.settings = encoder.settings
+        self.precision = precision
+        self.compiled = compile_encoder(convert_encoder(encoder), precision, threads)
+        self.request = self.compiled.create_infer_request()
+        # A stance adapter (folded into copies of the top layers) gets a graph of its own: the stance pass
+        # calls the encoder with `top_layers`, and that graph runs them.
+        self.stance_request = None
+        if stance_layers is not None:
+            self.stance_request = compile_encoder(convert_encoder(encoder, stance_layers), precision,
+                                                  threads).create_infer_request()
+        self._lock = threading.Lock()  # one request each, reused: one call at a time
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor | None = None,
+        token_type_ids: torch.Tensor | None = None,
+        top_layers: Any = None,
+    ) -> EncoderOutput:
+        """`top_layers` (the stance pass's folded layers): run the stance graph compiled for them at load."""
+        request = self.request
+        if top_layers:
+            if self.stance_request is None:
+                raise ValueError("this OpenVINO encoder was compiled without the stance pass's own layers")
+            request = self.stance_request
+        if attention_mask is None:
+            attention_mask = torch.ones_like(input_ids)
+        if token_type_ids is None:
+            token_type_ids = torch.zeros_like(input_ids)
+        feed = {name: tensor.to(torch.long).numpy() for name, tensor in
+                zip(_INPUTS, (input_ids, attention_mask, token_type_ids))}
+        with self._lock:
+            request.infer(feed)
+            hidden = request.get_output_tensor(0).data.copy()  # the request reuses its buffer
+        return EncoderOutput(torch.from_numpy(hidden))
