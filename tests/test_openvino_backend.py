@@ -124,3 +124,34 @@ def test_batch_runs_on_openvino(tmp_path, tiny_checkpoint):
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["id"] for r in rows] == ["0", "1", "2"] and all("topic" in r for r in rows)
     torch.testing.assert_close(rows[0]["topic"]["score"], rows[1]["topic"]["score"])  # same text, same answer
+
+
+def test_a_stance_adapter_runs_in_its_own_graph(tmp_path):
+    """0.4.0's stance pass has its own (folded) layers: OpenVINO compiles a second graph for them, and the
+    stance answers, evidence verdicts included, are torch's."""
+    pytest.importorskip("openvino")
+    from classifier.stance_input import FEATURES
+    from conftest import build_tiny_checkpoint
+
+    adapter = {"first_layer": 0, "rank": 2, "alpha": 4.0}
+    path = build_tiny_checkpoint(
+        tmp_path / "adapted", stance_input="related", stance_max_length=48, stance_features=len(FEATURES),
+        stance_adapter=adapter, stance_sentence_labels=["neutral", "refutes", "supports"],
+        stance_label_verdicts={"agree": "supports", "disagree": "refutes"})
+    from classifier.model import PresslensModel
+
+    model = PresslensModel.from_pretrained(path)
+    torch.manual_seed(3)
+    with torch.no_grad():  # as if trained: a fresh adapter changes nothing
+        for weight in model.stance_adapter.up.values():
+            weight.normal_(std=0.5)
+    model.save_pretrained(path)
+    reference = Analyzer.from_pretrained(path, precision="fp32").analyze(ARTICLE, targets=TARGETS).to_dict()
+    plain = Analyzer.from_pretrained(path, precision="fp32")
+    plain.model.stance_layers = None  # the shared layers only: differs, so the adapter matters here
+    assert plain.analyze(ARTICLE, targets=TARGETS).to_dict()["stances"] != reference["stances"]
+    ours = Analyzer.from_pretrained(path, precision="fp32", backend="openvino").analyze(ARTICLE, targets=TARGETS).to_dict()
+    _close(ours, reference, 1e-4)
+    for mine, theirs in zip(ours["stances"], reference["stances"]):
+        assert [(e["says"], round(e["score"], 3)) for e in mine["evidence"]] == \
+               [(e["says"], round(e["score"], 3)) for e in theirs["evidence"]]
