@@ -131,7 +131,7 @@ def test_a_stance_adapter_runs_in_its_own_graph(tmp_path):
     stance answers, evidence verdicts included, are torch's."""
     pytest.importorskip("openvino")
     from classifier.stance_input import FEATURES
-    from conftest import build_tiny_checkpoint
+    from tiny_models import build_tiny_checkpoint
 
     adapter = {"first_layer": 0, "rank": 2, "alpha": 4.0}
     path = build_tiny_checkpoint(

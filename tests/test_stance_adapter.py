@@ -9,7 +9,7 @@ from classifier.errors import ModelLoadError
 from classifier.model import PresslensConfig, PresslensModel
 from classifier.precision import prepare_model
 
-from conftest import tiny_config
+from tiny_models import tiny_config
 from test_model import _inputs, _outputs
 
 ADAPTER = {"first_layer": 1, "rank": 4, "alpha": 8.0}

@@ -15,7 +15,7 @@ import torch
 from classifier.model import PresslensModel
 from training.stance_synth import change_number, make_examples, negate
 
-from conftest import build_tiny_checkpoint, tiny_config
+from tiny_models import build_tiny_checkpoint, tiny_config
 
 SENTENCE_LABELS = ["neutral", "refutes", "supports"]
 

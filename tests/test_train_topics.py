@@ -268,7 +268,7 @@ def test_checkpoint_minimum_is_the_default_and_the_cli_overrides_it(single, tmp_
 
 
 def test_untrained_heads_are_announced_at_load_and_in_results(tmp_path):
-    from conftest import build_tiny_checkpoint
+    from tiny_models import build_tiny_checkpoint
 
     from classifier import Analyzer
 
@@ -282,7 +282,7 @@ def test_untrained_heads_are_announced_at_load_and_in_results(tmp_path):
 
 
 def test_trained_heads_read_from_older_recipes():
-    from conftest import tiny_config
+    from tiny_models import tiny_config
 
     from classifier.model import trained_heads, untrained_heads
 
@@ -294,7 +294,7 @@ def test_trained_heads_read_from_older_recipes():
 
 
 def test_shipped_model_says_all_heads_trained():
-    from conftest import DEFAULT_MODEL
+    from tiny_models import DEFAULT_MODEL
 
     from classifier.model import load_config, untrained_heads
 
