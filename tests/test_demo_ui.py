@@ -112,7 +112,7 @@ def test_warnings_are_listed(tiny_analyzer):
         ("", "", TASKS, "Paste an article"),
         ("   \n ", "", TASKS, "Paste an article"),
         ("Some text here.", "", [], "at least one task"),
-        ("x" * 101, "", TASKS, "the limit is 100 characters of article text"),
+        ("The harbour talks went on. " * 5, "", TASKS, "the limit is 100 characters of article text"),
         ("Some text here.", "a\nb\nc\nd", TASKS, "at most 3"),
         ("!!! ... ???", "", TASKS, "cannot be analyzed"),
     ],

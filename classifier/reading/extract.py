@@ -99,18 +99,17 @@ def extract_page(markup: str, warnings: list[str]) -> Page:
         # Precision mode kept little: on some pages that is a teaser list, an ad block or "Skip to main
         # content" instead of the article. Its normal mode decides when it finds far more prose.
         options.update(favor_precision=False)
-        normal = trafilatura.bare_extraction(tree, with_metadata=True, **options)
+        normal = trafilatura.bare_extraction(tree, with_metadata=False, **options)  # metadata: from the first
         normal_cells: list[str] = []
         found = _blocks(normal, normal_cells)
         if _prose(found) > PRECISION_LOSS_RATIO * _prose(blocks) + 200:
             cells = normal_cells
             warnings.append(f"trafilatura's precision mode found {_prose(blocks):,} characters of prose: used its "
                             f"normal mode, which found {_prose(found):,}")
-            document, blocks = normal, found
+            blocks = found
     if not blocks:
         options.update(favor_precision=False, favor_recall=True)
-        document = trafilatura.bare_extraction(tree, with_metadata=True, **options) or document
-        blocks = _blocks(document)
+        blocks = _blocks(trafilatura.bare_extraction(tree, with_metadata=False, **options))
         if blocks:
             warnings.append("trafilatura found no main text in its normal mode: used its recall mode, "
                             "which may keep some page furniture")
