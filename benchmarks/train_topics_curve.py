@@ -266,6 +266,42 @@ def shipped_none_of_these(feats: dict[str, torch.Tensor], labels: list[str], ag_
               flush=True)
 
 
+def out_of_taxonomy(x: torch.Tensor, labels: list[str], left_out: str = "entertainment") -> None:
+    """train-topics' default minimum score on articles of a label it never saw: fit on the other labels
+    (validation share, temperature, minimum as train_topics does), then on the test part: how many articles
+    it gets right keep a label, and how many `left_out` articles are "none of these"."""
+    from classifier.topics.data import stratified_split
+    from classifier.topics.head import fit_head, fit_temperature
+    from classifier.topics.train import _default_min_score
+
+    pool, test = split_test(labels)
+    inside = sorted(set(labels) - {left_out})
+    print(f"\n## The default minimum score on a label never trained on: fit on {', '.join(inside)}; "
+          f"test part: {left_out} should be \"none of these\"\n")
+    print("| per label | seed | temperature | default minimum | right answers kept | "
+          f"{left_out} flagged | at 0.5: kept / flagged |")
+    print("|---|---|---|---|---|---|---|")
+    for n in (8, 32, None):
+        for seed in range(3 if n else 1):
+            rows = [i for i in draw(pool, labels, n, seed) if labels[i] in inside]
+            y = torch.tensor([inside.index(labels[i]) for i in rows])
+            train, val = stratified_split([(labels[i],) for i in rows], 0.2, seed=0)
+            held_out = fit_head(x[[rows[k] for k in train]], y[train])
+            logits = held_out.logits(x[[rows[k] for k in val]])
+            t = fit_temperature(logits, y[val])
+            minimum = _default_min_score(torch.softmax(logits / t, -1), y[val])
+            best, arg = torch.softmax(fit_head(x[rows], y).logits(x[test]) / t, -1).max(-1)
+            right = [k for k, i in enumerate(test) if labels[i] != left_out and inside[arg[k]] == labels[i]]
+            ood = [k for k, i in enumerate(test) if labels[i] == left_out]
+
+            def shares(m: float) -> str:
+                return (f"{100 * sum(best[k] >= m for k in right) / len(right):.0f}% / "
+                        f"{100 * sum(best[k] < m for k in ood) / len(ood):.0f}%")
+
+            kept, flagged = shares(minimum).split(" / ")
+            print(f"| {n or 'all'} | {seed} | {t} | {minimum:.3f} | {kept} | {flagged} | {shares(0.5)} |", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cache", type=Path, default=None, help="features file (written on the first run)")
@@ -295,6 +331,7 @@ def main() -> None:
         hard = [HARD.get(label, "other") for label in labels]
         curve("BBC News, 3 labels: entertainment / politics / other (business+sport+tech)", feats, texts, hard,
               {k: v for k, v in variants.items() if k in ("presslens (mean, C=1)", "layers 5+6")})
+        out_of_taxonomy(feats["mean6"], labels)
         if args.ag_validation.is_file():
             shipped_none_of_these(feats, labels, args.ag_validation)
     with tempfile.TemporaryDirectory() as tmp:

@@ -342,3 +342,15 @@ def test_cli_analyze_readable_says_none_of_these(tiny_checkpoint):
     assert "Topic: none of these (no label reaches the minimum topic score)" in result.output
     bad = CliRunner().invoke(main, ["analyze", "--text", "x", "--min-topic-score", "2"])
     assert bad.exit_code == 2 and "--min-topic-score" in bad.output
+
+
+def test_temperature_is_not_driven_to_zero_by_a_perfect_validation_share():
+    import torch
+
+    from classifier.topics.head import fit_temperature
+
+    logits = torch.tensor([[3.0, 0.0], [0.0, 2.0], [1.0, 0.5]])
+    assert fit_temperature(logits, torch.tensor([0, 1, 0])) == 1.0  # all right: nothing to calibrate against
+    confident_mistake = torch.tensor([[3.0, 0.0], [0.0, 2.0], [4.0, 0.0]])
+    assert fit_temperature(confident_mistake, torch.tensor([0, 1, 1])) > 2.0  # a confident mistake: softer scores
+    assert fit_temperature(torch.tensor([[2.0, -2.0]]), torch.tensor([[1.0, 0.0]]), multi_label=True) == 1.0

@@ -70,10 +70,19 @@ def fit_head(features: torch.Tensor, targets: torch.Tensor, *, multi_label: bool
 
 def fit_temperature(logits: torch.Tensor, targets: torch.Tensor, *, multi_label: bool = False) -> float:
     """The temperature T > 0 that minimises the validation log-loss of logits / T (Guo et al. 2017),
-    searched on a log grid then refined; 1.0 when there is nothing to fit on."""
+    searched on a log grid then refined; 1.0 when there is nothing to fit on.
+
+    Also 1.0 when every validation article is classified right (single-label: each best label is the gold
+    one; multi-label: every sigmoid on the right side of 0.5): the log-loss then only falls as T -> 0, and
+    the fitted "temperature" would make every score ~1.0, so that no minimum score could ever say "none of
+    these" (measured: T hit the grid's floor, 0.045, on 4 of 7 BBC draws of 8-32 articles per label)."""
     if logits.shape[0] == 0:
         return 1.0
     logits = logits.double()
+    separated = (((logits > 0) == (targets > 0.5)).all() if multi_label
+                 else bool((logits.argmax(-1) == targets.long()).all()))
+    if separated:
+        return 1.0
 
     def loss(t: float) -> float:
         scaled = logits / t
