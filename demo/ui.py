@@ -29,6 +29,9 @@ from .schemas import Limits
 log = logging.getLogger("presslens.demo.ui")
 
 EXAMPLES_DIR = Path(__file__).parent / "examples"
+# A page batch holds a shared server for everyone: bounded, with the command line for bigger files.
+PAGE_BATCH_RECORDS = 1000
+PAGE_BATCH_SLOTS = 3  # page batches at once (each from another tab); their articles interleave in one queue
 ARTICLE_FILE_TYPES = [".txt", ".html", ".htm"]
 BATCH_FILE_TYPES = [".jsonl", ".ndjson", ".csv", ".gz", ".parquet"]
 
@@ -112,6 +115,53 @@ def load_article_file(path: str | None) -> tuple[str, str]:
 
 
 # ----------------------------------------------------------------------------------------------- batch
+class PageBatchStopped(BaseException):
+    """Raised inside a page batch to end it at once: its user left, or the server is stopping.
+
+    A BaseException on purpose: the batch runner catches Exception around each chunk and record (to
+    isolate a bad record), and this is not about a record: it must end the run, not fill it with errors."""
+
+
+class _StoppableAnalyzer:
+    """The page's analyzer for one batch: checks `cancel` before each chunk, counts what it analyzed."""
+
+    def __init__(self, analyzer: Any, cancel: Any) -> None:
+        self.analyzer, self.cancel, self.done = analyzer, cancel, 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.analyzer, name)
+
+    def _check(self) -> None:
+        if self.cancel is not None and self.cancel.is_set():
+            raise PageBatchStopped("the user left")
+
+    def prepare(self, article: Any, **options: Any) -> Any:
+        self._check()
+        return self.analyzer.prepare(article, **options)
+
+    def analyze_many(self, articles: Any, **options: Any) -> Any:
+        self._check()
+        try:
+            for outcome in self.analyzer.analyze_many(articles, **options):
+                self.done += 1
+                yield outcome
+                self._check()
+        except BatcherClosedError:
+            raise PageBatchStopped("the server is stopping") from None
+
+
+def _count_records(path: str, limit: int) -> int | None:
+    """Records in the file, counted up to limit + 1 (None when the file cannot be read: the run says why)."""
+    import itertools
+
+    from classifier.records import FieldMap, read_records
+
+    try:
+        return sum(1 for _ in itertools.islice(read_records(path, FieldMap()), limit + 1))
+    except Exception:
+        return None
+
+
 def run_batch_file(
     analyzer: Any,
     work_dir: Path,
@@ -119,10 +169,15 @@ def run_batch_file(
     tasks: list[str] | None,
     summary_sentences: float | int,
     progress: Any = gr.Progress(track_tqdm=True),
+    *,
+    max_records: int = PAGE_BATCH_RECORDS,
+    cancel: Any = None,
 ) -> tuple[str, str]:
     """The Run batch button: the uploaded file through `classifier.batch.run_batch`, results file back.
 
-    Returns (path of the results file, in the input's format; a markdown report).
+    Returns (path of the results file, in the input's format; a markdown report). A file of more than
+    `max_records` records is refused (the command line takes any size); `cancel` (a threading.Event, set
+    when the user leaves the page) stops the run before its next chunk.
     """
     from classifier.batch import BatchSettings, plan_run, run_batch
     from classifier.records import detect_format
@@ -142,8 +197,18 @@ def run_batch_file(
     settings = BatchSettings(input=path, output=str(output), tasks=tuple(tasks),
                              summary_sentences=int(summary_sentences))
     progress(0, desc="reading the file")
+    count = _count_records(path, max_records)
+    if count is not None and count > max_records:
+        raise _error(f"{name} has more than {max_records:,} records; the page runs at most {max_records:,} "
+                     f"records per batch. For bigger files use the command line: presslens batch {name} "
+                     f"{stem}.presslens.{fmt}")
+    stoppable = _StoppableAnalyzer(analyzer, cancel)
     try:
-        report = run_batch(plan_run(settings, resume=False, overwrite=False), analyzer, progress=True)
+        report = run_batch(plan_run(settings, resume=False, overwrite=False), stoppable, progress=True)
+    except PageBatchStopped as stop:
+        log.info("page batch stopped after %d of %s records: %s", stoppable.done,
+                 f"{count:,}" if count is not None else "?", stop)
+        raise _error(f"The batch was stopped ({stop}) after {stoppable.done} records.") from None
     except (BatchError, InputError, ValueError) as error:
         raise _error(_public(f"The batch cannot run: {error}", path, work_dir)) from None
     except PresslensError as error:
@@ -177,8 +242,12 @@ def _markdown_text(text: str) -> str:
 
 
 # ------------------------------------------------------------------------------------------------ page
-def build_ui(analyzer: Any, *, work_dir: Path, limits: Limits = Limits()) -> gr.Blocks:
+def build_ui(analyzer: Any, *, work_dir: Path, limits: Limits = Limits(),
+             page_batch_records: int = PAGE_BATCH_RECORDS) -> gr.Blocks:
     """The page. `analyzer`: a QueuedAnalyzer in the server (an Analyzer works too)."""
+    import threading
+
+    running: dict[str, threading.Event] = {}  # session -> its batch's cancel flag (set when the tab closes)
     info = analyzer.model_info
     examples = load_examples()
     with gr.Blocks(title="presslens", analytics_enabled=False, delete_cache=(1800, 3600)) as blocks:
@@ -226,7 +295,8 @@ def build_ui(analyzer: Any, *, work_dir: Path, limits: Limits = Limits()) -> gr.
                 "Upload a **JSON Lines** or **CSV** file (or Parquet) with a `text` field per article and, "
                 "optionally, `title`, `id` and `targets` (claims: a string or a JSON list). The results "
                 "file has the same format, one result per record in input order; a record that cannot be "
-                "analyzed gets an `error` instead."
+                f"analyzed gets an `error` instead. At most **{page_batch_records:,} records** per batch "
+                "here; for bigger files use the command line (`presslens batch FILE OUTPUT`)."
             )
             batch_file = gr.File(label="Articles file", file_types=BATCH_FILE_TYPES, type="filepath",
                                  elem_id="batch-file")
@@ -244,14 +314,31 @@ def build_ui(analyzer: Any, *, work_dir: Path, limits: Limits = Limits()) -> gr.
             return analyze_article(analyzer, title_value, text_value, claims_value, tasks_value, k,
                                    limits).as_outputs()
 
-        def on_batch(path, tasks_value, k, progress=gr.Progress(track_tqdm=True)):
-            return run_batch_file(analyzer, work_dir, path, tasks_value, k, progress)
+        def on_batch(path, tasks_value, k, request: gr.Request, progress=gr.Progress(track_tqdm=True)):
+            session = getattr(request, "session_hash", None) or "-"
+            if session in running:
+                raise _error("A batch from this tab is running already; wait for it to finish.")
+            running[session] = cancel = threading.Event()
+            try:
+                return run_batch_file(analyzer, work_dir, path, tasks_value, k, progress,
+                                      max_records=page_batch_records, cancel=cancel)
+            finally:
+                running.pop(session, None)
+
+        def on_leave(request: gr.Request):
+            """The tab was closed (Gradio's heartbeat ended): stop its batch, if one runs."""
+            cancel = running.get(getattr(request, "session_hash", None) or "-")
+            if cancel is not None:
+                cancel.set()
 
         analyze_button.click(on_analyze, [title, text, claims, tasks, summary_sentences], results,
                              api_visibility="private", concurrency_limit=8)
         upload.upload(load_article_file, upload, [title, text], api_visibility="private")
+        # Several batches at once (one per tab): their chunks interleave in the shared queue, so a small
+        # batch is not stuck behind a big one (concurrency_limit=1 made the next user wait for all of it).
         batch_button.click(on_batch, [batch_file, batch_tasks, batch_summary], [batch_result, batch_report],
-                           api_visibility="private", concurrency_limit=1)
+                           api_visibility="private", concurrency_limit=PAGE_BATCH_SLOTS)
+        blocks.unload(on_leave)
     # Page events wait in Gradio's queue before they reach ours; bound it too (a full one says so on the page).
     blocks.queue(max_size=64)
     return blocks
