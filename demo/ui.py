@@ -23,7 +23,7 @@ from classifier.inputs import TASKS
 from classifier.errors import BatchError, InputError, PresslensError
 
 from .batching import BatcherClosedError, QueueFullError
-from .render import ArticleView, markdown_escape, render_analysis
+from .render import ArticleView, markdown_escape, paragraph_starts, render_analysis
 from .schemas import Limits
 
 log = logging.getLogger("presslens.demo.ui")
@@ -96,7 +96,25 @@ def analyze_article(
         log.exception("analysis failed")
         raise _error(f"Something went wrong on the server ({type(error).__name__}); the details are in "
                      "the server log.") from None
-    return render_analysis(analysis, time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    return render_analysis(analysis, seconds, paragraph_starts(_paragraphs(article), analysis.sentences))
+
+
+def _paragraphs(article: Any) -> list[str]:
+    """The article's paragraphs as reading sees them (decoded, HTML extracted, cleaned), for the article
+    view's breaks; [] when that fails (the view then shows one block, nothing else changes)."""
+    from classifier.reading.clean import clean_text
+    from classifier.reading.decode import decode
+    from classifier.reading.extract import Page, extract_page, looks_like_html
+
+    try:
+        notes: list[str] = []
+        text = decode(article.text, notes)
+        is_html = looks_like_html(text)
+        page = extract_page(text, notes) if is_html else Page(text=text)
+        return list(clean_text(page.text, article.title or page.title, notes, from_html=is_html).paragraphs)
+    except Exception:
+        return []
 
 
 def load_article_file(path: str | None) -> tuple[str, str]:
@@ -150,14 +168,14 @@ class _StoppableAnalyzer:
             raise PageBatchStopped("the server is stopping") from None
 
 
-def _count_records(path: str, limit: int) -> int | None:
+def _count_records(path: str, limit: int, fields: Any) -> int | None:
     """Records in the file, counted up to limit + 1 (None when the file cannot be read: the run says why)."""
     import itertools
 
-    from classifier.records import FieldMap, read_records
+    from classifier.records import read_records
 
     try:
-        return sum(1 for _ in itertools.islice(read_records(path, FieldMap()), limit + 1))
+        return sum(1 for _ in itertools.islice(read_records(path, fields), limit + 1))
     except Exception:
         return None
 
@@ -172,15 +190,19 @@ def run_batch_file(
     *,
     max_records: int = PAGE_BATCH_RECORDS,
     cancel: Any = None,
-) -> tuple[str, str]:
+    fields: Any = None,
+) -> tuple[str, str, list[list[Any]]]:
     """The Run batch button: the uploaded file through `classifier.batch.run_batch`, results file back.
 
-    Returns (path of the results file, in the input's format; a markdown report). A file of more than
+    Returns (path of the results file, in the input's format; a markdown report listing every error;
+    the first PREVIEW_ROWS results as table rows). `fields`: a FieldMap (which columns hold what). A file of more than
     `max_records` records is refused (the command line takes any size); `cancel` (a threading.Event, set
     when the user leaves the page) stops the run before its next chunk.
     """
     from classifier.batch import BatchSettings, plan_run, run_batch
-    from classifier.records import detect_format
+    from classifier.records import FieldMap, detect_format
+
+    fields = fields or FieldMap()
 
     if not path:
         raise _error("Upload a .jsonl or .csv file of articles first.")
@@ -194,10 +216,10 @@ def run_batch_file(
     stem = name[: -len(fmt) - 1] if name.lower().endswith("." + fmt) else Path(path).stem
     run_dir = Path(tempfile.mkdtemp(prefix="batch-", dir=work_dir))
     output = run_dir / f"{stem}.presslens.{fmt}"
-    settings = BatchSettings(input=path, output=str(output), tasks=tuple(tasks),
+    settings = BatchSettings(input=path, output=str(output), tasks=tuple(tasks), fields=fields,
                              summary_sentences=int(summary_sentences))
     progress(0, desc="reading the file")
-    count = _count_records(path, max_records)
+    count = _count_records(path, max_records, fields)
     if count is not None and count > max_records:
         raise _error(f"{name} has more than {max_records:,} records; the page runs at most {max_records:,} "
                      f"records per batch. For bigger files use the command line: presslens batch {name} "
@@ -217,12 +239,62 @@ def run_batch_file(
         log.exception("batch run failed")
         raise _error(f"Something went wrong on the server ({type(error).__name__}); the details are in "
                      "the server log.") from None
+    errors, preview = _read_results(output, fmt)
     lines = [f"**{report.total} records** in {report.seconds:.1f} s: {report.ok} analyzed, "
              f"{report.errors} with errors."]
-    for record_id, message in report.error_examples:
+    for record_id, message in errors[:MAX_LISTED_ERRORS]:
         # Ids and messages come from the uploaded file: shown as text, never as markup or a code span.
         lines.append(f"- record {_markdown_text(record_id)}: {_markdown_text(_public(message, path, work_dir))}")
-    return str(output), "\n".join(lines)
+    if len(errors) > MAX_LISTED_ERRORS:
+        lines.append(f"- ... and {len(errors) - MAX_LISTED_ERRORS} more: every record with an error has an "
+                     "`error` field in the results file")
+    return str(output), "\n".join(lines), preview
+
+
+MAX_LISTED_ERRORS = 200
+PREVIEW_ROWS = 20
+PREVIEW_HEADERS = ["id", "topic", "stance", "summary or error"]
+
+
+def _read_results(output: Path, fmt: str) -> tuple[list[tuple[str, str]], list[list[Any]]]:
+    """(every (id, error) in the results file, the first PREVIEW_ROWS rows for the preview table)."""
+    errors: list[tuple[str, str]] = []
+    preview: list[list[Any]] = []
+    for record in _result_records(output, fmt):
+        record_id = str(record.get("id") or "")
+        if record.get("error"):
+            errors.append((record_id, str(record["error"])))
+        if len(preview) < PREVIEW_ROWS:
+            topic, stance, summary = record.get("topic"), record.get("stance"), record.get("summary")
+            if isinstance(topic, dict):  # JSON Lines: the output contract; tables: flat columns
+                topic = topic.get("label")
+            if stance is None and isinstance(record.get("stances"), list) and record["stances"]:
+                stance = record["stances"][0].get("label")
+            if isinstance(summary, dict):
+                summary = summary.get("text")
+            preview.append([record_id, topic or "", stance or "", str(record.get("error") or summary or "")[:200]])
+    return errors, preview
+
+
+def _result_records(output: Path, fmt: str) -> Any:
+    import csv
+    import gzip
+    import json
+
+    opener = gzip.open if fmt.endswith(".gz") else open
+    if fmt.startswith("jsonl") or fmt.startswith("ndjson"):
+        with opener(output, "rt", encoding="utf-8") as stream:
+            for line in stream:
+                if line.strip():
+                    yield json.loads(line)
+    elif fmt.startswith("csv"):
+        with opener(output, "rt", encoding="utf-8", newline="") as stream:
+            csv.field_size_limit(1 << 30)
+            yield from csv.DictReader(stream)
+    elif fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        yield from pq.read_table(output).to_pylist()
 
 
 def _error(message: str) -> gr.Error:
@@ -242,6 +314,9 @@ def _markdown_text(text: str) -> str:
 
 
 # ------------------------------------------------------------------------------------------------ page
+# Runs in the browser before an event is sent (Gradio's `js`): closes the toasts of earlier runs.
+CLOSE_TOASTS = "(...args) => { document.querySelectorAll('.toast-close').forEach((b) => b.click()); return args; }"
+
 def build_ui(analyzer: Any, *, work_dir: Path, limits: Limits = Limits(),
              page_batch_records: int = PAGE_BATCH_RECORDS) -> gr.Blocks:
     """The page. `analyzer`: a QueuedAnalyzer in the server (an Analyzer works too)."""
@@ -300,6 +375,11 @@ def build_ui(analyzer: Any, *, work_dir: Path, limits: Limits = Limits(),
             )
             batch_file = gr.File(label="Articles file", file_types=BATCH_FILE_TYPES, type="filepath",
                                  elem_id="batch-file")
+            with gr.Row():  # which columns (CSV, Parquet) or keys (JSON Lines) hold each part of an article
+                field_text = gr.Textbox("text", label="Text field", elem_id="field-text", max_lines=1)
+                field_title = gr.Textbox("title", label="Headline field", elem_id="field-title", max_lines=1)
+                field_id = gr.Textbox("id", label="Id field", elem_id="field-id", max_lines=1)
+                field_targets = gr.Textbox("targets", label="Claims field", elem_id="field-targets", max_lines=1)
             with gr.Row():
                 batch_tasks = gr.CheckboxGroup(list(TASKS), value=list(TASKS), label="Tasks", elem_id="batch-tasks")
                 batch_summary = gr.Slider(1, min(10, limits.max_summary_sentences), value=3, step=1,
@@ -307,6 +387,8 @@ def build_ui(analyzer: Any, *, work_dir: Path, limits: Limits = Limits(),
             batch_button = gr.Button("Run batch", variant="primary", elem_id="run-batch")
             batch_report = gr.Markdown(elem_id="batch-report")
             batch_result = gr.File(label="Results file", interactive=False, elem_id="batch-result")
+            batch_preview = gr.Dataframe(headers=PREVIEW_HEADERS, label=f"Preview (the first {PREVIEW_ROWS} results)",
+                                         interactive=False, elem_id="batch-preview", wrap=True)
 
         results = [status, topic, stances, summary, highlighted, warnings, contract]
 
@@ -314,14 +396,22 @@ def build_ui(analyzer: Any, *, work_dir: Path, limits: Limits = Limits(),
             return analyze_article(analyzer, title_value, text_value, claims_value, tasks_value, k,
                                    limits).as_outputs()
 
-        def on_batch(path, tasks_value, k, request: gr.Request, progress=gr.Progress(track_tqdm=True)):
+        def on_batch(path, tasks_value, k, text_field, title_field, id_field, targets_field, request: gr.Request,
+                     progress=gr.Progress(track_tqdm=True)):
+            from classifier.records import FieldMap
+
+            names = [(name or "").strip() for name in (text_field, title_field, id_field, targets_field)]
+            if not names[0]:
+                raise _error("Name the field that holds the article text (Text field).")
+            fields = FieldMap(text=names[0], title=names[1] or "title", id=names[2] or "id",
+                              targets=names[3] or "targets")
             session = getattr(request, "session_hash", None) or "-"
             if session in running:
                 raise _error("A batch from this tab is running already; wait for it to finish.")
             running[session] = cancel = threading.Event()
             try:
                 return run_batch_file(analyzer, work_dir, path, tasks_value, k, progress,
-                                      max_records=page_batch_records, cancel=cancel)
+                                      max_records=page_batch_records, cancel=cancel, fields=fields)
             finally:
                 running.pop(session, None)
 
@@ -331,13 +421,15 @@ def build_ui(analyzer: Any, *, work_dir: Path, limits: Limits = Limits(),
             if cancel is not None:
                 cancel.set()
 
+        # A toast from an earlier run must not stay over new results: close them all when a run starts.
         analyze_button.click(on_analyze, [title, text, claims, tasks, summary_sentences], results,
-                             api_visibility="private", concurrency_limit=8)
+                             api_visibility="private", concurrency_limit=8, js=CLOSE_TOASTS)
         upload.upload(load_article_file, upload, [title, text], api_visibility="private")
         # Several batches at once (one per tab): their chunks interleave in the shared queue, so a small
         # batch is not stuck behind a big one (concurrency_limit=1 made the next user wait for all of it).
-        batch_button.click(on_batch, [batch_file, batch_tasks, batch_summary], [batch_result, batch_report],
-                           api_visibility="private", concurrency_limit=PAGE_BATCH_SLOTS)
+        batch_button.click(on_batch, [batch_file, batch_tasks, batch_summary, field_text, field_title, field_id,
+                                      field_targets], [batch_result, batch_report, batch_preview],
+                           api_visibility="private", concurrency_limit=PAGE_BATCH_SLOTS, js=CLOSE_TOASTS)
         blocks.unload(on_leave)
     # Page events wait in Gradio's queue before they reach ours; bound it too (a full one says so on the page).
     blocks.queue(max_size=64)
