@@ -195,8 +195,8 @@ def run_batch_file(
     """The Run batch button: the uploaded file through `classifier.batch.run_batch`, results file back.
 
     Returns (path of the results file, in the input's format; a markdown report listing every error;
-    the first PREVIEW_ROWS results as table rows). `fields`: a FieldMap (which columns hold what). A file of more than
-    `max_records` records is refused (the command line takes any size); `cancel` (a threading.Event, set
+    the first PREVIEW_ROWS results as table rows). `fields`: a FieldMap (which columns hold what). A file
+    of more than `max_records` records is refused (the command line takes any size); `cancel` (a threading.Event, set
     when the user leaves the page) stops the run before its next chunk.
     """
     from classifier.batch import BatchSettings, plan_run, run_batch
@@ -239,7 +239,11 @@ def run_batch_file(
         log.exception("batch run failed")
         raise _error(f"Something went wrong on the server ({type(error).__name__}); the details are in "
                      "the server log.") from None
-    errors, preview = _read_results(output, fmt)
+    try:
+        errors, preview = _read_results(output, fmt)
+    except Exception:  # the results file is there for download anyway: fall back to the run's examples
+        log.warning("could not read back %s for the error list and preview", output.name, exc_info=True)
+        errors, preview = list(report.error_examples), []
     lines = [f"**{report.total} records** in {report.seconds:.1f} s: {report.ok} analyzed, "
              f"{report.errors} with errors."]
     for record_id, message in errors[:MAX_LISTED_ERRORS]:
