@@ -41,6 +41,7 @@ def create_app(
     max_batch: int = 32,
     max_wait: float = 0.01,
     stall_seconds: float = 60.0,
+    page_batch_records: int | None = None,
 ) -> FastAPI:
     """The whole web service around a loaded Analyzer."""
     batcher = MicroBatcher(analyzer, max_pending=limits.queue_articles, max_batch=max_batch, max_wait=max_wait,
@@ -74,13 +75,33 @@ def create_app(
     app.include_router(build_router(analyzer, batcher, limits))
     app.add_middleware(RequestLogMiddleware)
 
-    blocks = build_ui(QueuedAnalyzer(batcher, limits=limits.sizes), work_dir=work_dir, limits=limits)
+    page = {"page_batch_records": page_batch_records} if page_batch_records else {}
+    blocks = build_ui(QueuedAnalyzer(batcher, limits=limits.sizes), work_dir=work_dir, limits=limits, **page)
     theme = gr.themes.Soft(  # system fonts: the page loads nothing from outside the server
         font=["ui-sans-serif", "system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"]
     )
     # Mounted last: the API routes above take precedence over the catch-all mount at "/".
-    return gr.mount_gradio_app(app, blocks, path="/", theme=theme, css=CSS, max_file_size=MAX_UPLOAD,
-                               footer_links=[], run_history=False, show_error=False)
+    app = gr.mount_gradio_app(app, blocks, path="/", theme=theme, css=CSS, max_file_size=MAX_UPLOAD,
+                              footer_links=[], run_history=False, show_error=False)
+    app.state.end_page_streams = _page_stream_closer(app)
+    return app
+
+
+def _page_stream_closer(app: Any) -> Any:
+    """A function that ends the page's open session streams (Gradio's heartbeat), for a graceful stop.
+
+    Each open page holds a heartbeat stream that ends only on Gradio's own stop event, which a mounted app
+    never gets: on SIGTERM uvicorn waited out its whole grace period for them and then cancelled them with
+    a traceback. The server's shutdown calls this first (demo.server)."""
+    from starlette.routing import Mount
+
+    mounted = [route.app for route in app.routes if isinstance(route, Mount) and hasattr(route.app, "stop_event")]
+
+    def end() -> None:
+        for gradio_app in mounted:
+            gradio_app.stop_event.set()
+
+    return end
 
 
 class RequestLogMiddleware:

@@ -28,8 +28,12 @@ class ArticleView:
         return tuple(getattr(self, field.name) for field in dataclasses.fields(self))
 
 
-def render_analysis(analysis: Any, seconds: float) -> ArticleView:
-    """The page's view of one Analysis (pure: no model, no gradio state)."""
+LOW_CONFIDENCE = 0.5  # a topic or stance whose probability is below this is shown as unsure
+
+
+def render_analysis(analysis: Any, seconds: float, paragraph_starts: set[int] | None = None) -> ArticleView:
+    """The page's view of one Analysis (pure: no model, no gradio state). `paragraph_starts`: indices of
+    the sentences that begin a paragraph (see paragraph_starts), so the article view keeps its breaks."""
     contract = analysis.to_dict()
     model = contract["model"]
     status = (f"Analyzed in **{seconds:.2f} s** · {len(analysis.sentences)} sentences · "
@@ -37,6 +41,11 @@ def render_analysis(analysis: Any, seconds: float) -> ArticleView:
     read = [f"headline: **{markdown_escape(analysis.title)}**" if analysis.title else "no headline found"]
     if getattr(analysis, "language", None):
         read.append(f"language: **{analysis.language}**")
+    for key, value in getattr(analysis, "metadata", ()) or ():  # date, author, site, as the page gave them
+        read.append(f"{key}: **{markdown_escape(str(value))}**")
+    if "topic" in contract and contract["topic"]["score"] < LOW_CONFIDENCE:
+        read.append(f"topic: low confidence ({contract['topic']['score']:.0%} for "
+                    f"{markdown_escape(contract['topic']['label'])})")
     status = " · ".join(read) + "\n\n" + status
     topic = _topic_value(contract["topic"]) if "topic" in contract else None
     stances = _stances_html(contract["stances"]) if "stances" in contract else _muted("Stance was not requested.")
@@ -46,7 +55,7 @@ def render_analysis(analysis: Any, seconds: float) -> ArticleView:
         topic=topic,
         stances=stances,
         summary=summary,
-        highlighted=highlight_sentences(analysis),
+        highlighted=highlight_sentences(analysis, paragraph_starts),
         warnings=_warnings_html(contract["warnings"], contract.get("notes", [])),
         contract=contract,
     )
@@ -61,7 +70,24 @@ def _topic_value(topic: dict[str, Any]) -> dict[str, float] | str:
     return NONE_OF_THESE if topic["label"] is None else dict(topic["scores"])
 
 
-def highlight_sentences(analysis: Any) -> str:
+def paragraph_starts(paragraphs: list[str] | tuple[str, ...], sentences: tuple[str, ...] | list[str]) -> set[int]:
+    """Indices of the sentences that begin a paragraph: each sentence is looked for in the paragraphs, in
+    order (the model's output keeps sentences only; the page wants the article's paragraph breaks back)."""
+    starts: set[int] = set()
+    current, offset = -1, 0
+    for index, sentence in enumerate(sentences):
+        probe = sentence[:60]
+        for number in range(max(current, 0), len(paragraphs)):
+            found = paragraphs[number].find(probe, offset if number == current else 0)
+            if found >= 0:
+                if number != current:
+                    starts.add(index)
+                current, offset = number, found + len(probe)
+                break
+    return starts
+
+
+def highlight_sentences(analysis: Any, paragraph_starts: set[int] | None = None) -> str:
     """The cleaned article as HTML, summary and evidence sentences marked (hover: index and role).
 
     HTML rather than gr.HighlightedText: the sentences flow as text, and each carries its index, which is
@@ -80,10 +106,13 @@ def highlight_sentences(analysis: Any) -> str:
             text = f'<mark class="{css[tuple(roles)]}" data-index="{index}" title="{hint}">{text}</mark>'
         else:
             text = f'<span data-index="{index}" title="{hint}">{text}</span>'
+        if paragraph_starts and index in paragraph_starts and parts:
+            parts.append("</p><p>")
         parts.append(text)
     legend = ('<div class="pl-legend"><mark class="pl-summary">summary</mark> <mark class="pl-evidence">'
               'evidence</mark> <mark class="pl-both">summary + evidence</mark></div>')
-    return f'{legend}<div class="pl-article">{" ".join(parts)}</div>'
+    body = " ".join(parts).replace(" </p><p> ", "</p><p>")
+    return f'{legend}<div class="pl-article"><p>{body}</p></div>'
 
 
 def _stances_html(stances: list[dict[str, Any]]) -> str:
@@ -103,14 +132,15 @@ def _stances_html(stances: list[dict[str, Any]]) -> str:
                if e.get("says") else "")
             + f'{html.escape(e["text"])}</li>' for e in stance["evidence"]
         )
-        unsure = stance.get("confidence") == "low"
+        # the model's own flag (0.4.0: also when no sentence carries an agree / disagree), else the score alone
+        unsure = stance.get("confidence") == "low" or stance["score"] < LOW_CONFIDENCE
         cards.append(
             f'<div class="pl-stance{" pl-unsure" if unsure else ""}">'
             f'<div class="pl-claim">Claim: <q>{html.escape(stance["target"])}</q></div>'
             f'<div class="pl-verdict">Stance: <strong class="pl-label-{html.escape(stance["label"])}">'
             f'{html.escape(stance["label"])}</strong> ({stance["score"]:.0%})'
-            + (' <span class="pl-low">low confidence: no sentence of the article says this on its own, or the'
-               ' scores are close</span>' if unsure else "") + '</div>'
+            + (' <span class="pl-unsure-note">low confidence: no sentence of the article says this on its own,'
+               ' or the scores are close</span>' if unsure else "") + '</div>'
             f'<div class="pl-bars">{bars}</div>'
             f'<div class="pl-evidence-title">Evidence sentences</div><ul class="pl-evidence">{evidence}</ul>'
             "</div>"
@@ -144,6 +174,11 @@ CSS = """
 .pl-muted { color: var(--body-text-color-subdued); }
 .pl-stance { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 10px 12px; margin-bottom: 10px; }
 .pl-claim { font-style: italic; margin-bottom: 4px; }
+.pl-unsure { border-style: dashed; opacity: 0.75; }
+.pl-unsure .pl-bar > span { background: var(--body-text-color-subdued); }
+.pl-unsure-note { font-size: 0.85em; color: var(--body-text-color-subdued); border: 1px dashed currentColor;
+                  border-radius: 4px; padding: 0 4px; margin-left: 4px; }
+.pl-article p { margin: 0 0 0.8em 0; }
 .pl-bar-row { display: flex; align-items: center; gap: 8px; font-size: 0.9em; }
 .pl-bar-label { width: 6.5em; }
 .pl-bar { flex: 1; height: 8px; background: var(--background-fill-secondary); border-radius: 4px; overflow: hidden; }

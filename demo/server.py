@@ -56,6 +56,7 @@ def serve(
     max_connections: int | None = None,
     header_seconds: float = HEADER_SECONDS,
     body_seconds: float = BODY_SECONDS,
+    page_batch_records: int | None = None,
 ) -> None:
     """Load the model, then serve the page at / and the API under /api/v1 until SIGTERM or Ctrl-C.
 
@@ -86,7 +87,7 @@ def serve(
     log.info("model %s %s loaded (precision %s, backend %s)", info.name, info.version, analyzer.precision,
              analyzer.backend)
     app = create_app(analyzer, limits or Limits(), max_batch=max_batch, max_wait=max_wait,
-                     stall_seconds=stall_seconds)
+                     stall_seconds=stall_seconds, page_batch_records=page_batch_records)
     shown_host = f"[{host}]" if ":" in host else host
     log.info("serving on http://%s:%d  (page /, API /api/v1/analyze, API docs /docs)", shown_host, port)
     log.info("at most %d connections open (file limit %d); request headers within %g s, bodies within %g s",
@@ -98,7 +99,7 @@ def serve(
         # burst inside the files left over, so accept() does not run out of them
         backlog=accept_backlog(file_limit, guard.max_connections),
     )
-    server = _server_class(uvicorn)(config, app.state.batcher, guard)
+    server = _server_class(uvicorn)(config, app.state.batcher, guard, app.state.end_page_streams)
     with _exit_zero_after_sigterm(server):
         server.run()
 
@@ -109,9 +110,9 @@ def _server_class(uvicorn: Any) -> type:
         running analysis is given STOP_RUNNING_SECONDS, so every open request is answered within the grace
         period and no torch work is running when the interpreter exits."""
 
-        def __init__(self, config: Any, batcher: Any, guard: Any) -> None:
+        def __init__(self, config: Any, batcher: Any, guard: Any, end_page_streams: Any) -> None:
             super().__init__(config)
-            self.batcher, self.guard = batcher, guard
+            self.batcher, self.guard, self.end_page_streams = batcher, guard, end_page_streams
 
         async def startup(self, sockets: Any = None) -> None:
             import asyncio
@@ -123,6 +124,7 @@ def _server_class(uvicorn: Any) -> type:
         async def shutdown(self, sockets: Any = None) -> None:
             log.info("stopping: queued requests get 503, the running analysis gets %d s", STOP_RUNNING_SECONDS)
             self.batcher.begin_shutdown(STOP_RUNNING_SECONDS)
+            self.end_page_streams()  # open pages' heartbeat streams would hold the stop for the grace period
             await super().shutdown(sockets)
 
     return Server
@@ -198,6 +200,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-batch", type=int, default=DEFAULT_MAX_BATCH,
                         help="articles per model call")
     parser.add_argument("--max-wait", type=float, default=0.01, help="seconds a model call waits for requests being read to join it")
+    parser.add_argument("--page-batch-records", type=int, default=1000,
+                        help="records per batch file on the page (bigger files: presslens batch)")
     parser.add_argument("--max-connections", type=int, default=None,
                         help="connections open at once (default: the open-file limit less 64 or 1/8 of it); "
                              "over it the one idle longest is closed, or the new one answered 503")
@@ -217,7 +221,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         serve(args.host, args.port, args.model, args.precision, args.backend, limits=limits, max_batch=args.max_batch,
               max_wait=args.max_wait, stall_seconds=args.stall_seconds, max_connections=args.max_connections,
-              header_seconds=args.header_timeout, body_seconds=args.body_timeout)
+              header_seconds=args.header_timeout, body_seconds=args.body_timeout,
+              page_batch_records=args.page_batch_records)
     except (PresslensError, OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

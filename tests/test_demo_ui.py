@@ -172,7 +172,7 @@ def test_batch_jsonl_through_the_queue(queued, tmp_path, examples):
     records = [{"id": f"e{n}", "title": e.title, "text": e.text} for n, e in enumerate(examples)]
     records.append({"id": "bad", "text": ""})
     source.write_text("\n".join(json.dumps(r) for r in records) + "\n", encoding="utf-8")
-    output, report = run_batch_file(queued, tmp_path, str(source), ["topic", "summary"], 2)
+    output, report, _ = run_batch_file(queued, tmp_path, str(source), ["topic", "summary"], 2)
     assert output.endswith("articles.presslens.jsonl")
     lines = [json.loads(line) for line in open(output, encoding="utf-8")]
     assert [line["id"] for line in lines] == [r["id"] for r in records]
@@ -188,7 +188,7 @@ def test_batch_csv_gives_csv(tiny_analyzer, tmp_path, examples):
         writer.writerow(["id", "title", "text", "targets"])
         for n, example in enumerate(examples):
             writer.writerow([n, example.title, example.text, '["a claim", "another claim"]'])
-    output, _ = run_batch_file(tiny_analyzer, tmp_path, str(source), TASKS, 3)
+    output, _, _ = run_batch_file(tiny_analyzer, tmp_path, str(source), TASKS, 3)
     with open(output, newline="", encoding="utf-8") as stream:
         rows = list(csv.DictReader(stream))
     assert [row["id"] for row in rows] == [str(n) for n in range(len(examples))]
@@ -240,7 +240,7 @@ def test_batch_report_shows_hostile_ids_as_text(tiny_analyzer, tmp_path):
     source = tmp_path / "ids.jsonl"
     records = [{"id": "a` **b** `<img src=x>", "text": ""}, {"id": "ok", "text": "A fine article. It has words."}]
     source.write_text("\n".join(json.dumps(r) for r in records) + "\n", encoding="utf-8")
-    _, report = run_batch_file(tiny_analyzer, tmp_path, str(source), ["topic"], 1)
+    _, report, _ = run_batch_file(tiny_analyzer, tmp_path, str(source), ["topic"], 1)
     line = [row for row in report.splitlines() if row.startswith("- record")][0]
     assert re.search(r"(?<!\\)`", line) is None and "<img" not in line and "\\*\\*b\\*\\*" in line
 
