@@ -1,6 +1,6 @@
 """Inference precision: which arithmetic the encoder runs in, chosen once when a model is loaded.
 
-    precision = resolve_precision("auto")          # "bf16" on CPUs with native bf16 (AVX512-BF16, AMX), else "fp32"
+    precision = resolve_precision("auto")          # "bf16" where bf16 runs natively as configured, else "fp32"
     model = prepare_model(model, "int8")           # a copy with the encoder's Linear layers quantised
     with compute_context("bf16"):                  # inference_mode (+ bf16 autocast for "bf16")
         outputs = model.encode_documents(**batch)

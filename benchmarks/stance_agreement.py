@@ -1,0 +1,92 @@
+"""How many stance answers change between inference paths, item by item, on held-out stance pairs.
+
+    python benchmarks/stance_agreement.py --pairs 80 \\
+        --paths native/torch:auto,avx2/torch:auto,avx2/torch:int8,avx2/openvino:fp32
+
+A path is CPU/BACKEND:PRECISION (CPU: a class of benchmarks/cpu_classes.py; each path runs in its own
+process with that class's ISA caps set before torch is imported). The first path is the reference (issue
+22's check: the AVX2 default within 2 answers in 80 of the uncapped default). Pairs: a seeded sample of the
+honest dev split (training/stance_split.py: no claim or body shared with training), scored as
+`presslens-evaluate` scores them (the Analyzer's stance windows, decision layer, mean over windows).
+Prints the changed answers per path and accuracy against gold. Numbers only; nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+
+def answers(model: str, backend: str, precision: str, pairs: int, data_dir: str | None) -> dict:
+    """Stance labels of the sampled pairs on this process's CPU (called in the child)."""
+    import numpy as np
+
+    from classifier.analyzer import Analyzer
+    from classifier.model import apply_stance_decision
+    from training import metrics
+    from training.evaluate import stance_pair_windows
+    from training.stance_split import stance_split
+
+    _, dev = stance_split(data_dir)
+    rows = random.Random(0).sample(dev, min(pairs, len(dev)))
+    analyzer = Analyzer.from_pretrained(model, precision=precision, backend=backend)
+    windows, owner = stance_pair_windows(analyzer, rows)
+    outputs = analyzer.forward_windows(windows, "pairs")
+    per_row: list[list] = [[] for _ in rows]
+    for n, window, (logits, _) in zip(owner, windows, outputs):
+        per_row[n].append(np.array(apply_stance_decision(analyzer.config, list(logits), window.features)))
+    labels = analyzer.config.stance_labels
+    predicted = [labels[int(metrics.softmax(np.stack(r)).mean(0).argmax())] for r in per_row]
+    return {"resolved": f"{analyzer.backend}:{analyzer.precision}", "predicted": predicted,
+            "gold": [r["label"] for r in rows]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default=str(REPO / "classifier" / "default_model"))
+    parser.add_argument("--paths", default="native/torch:auto,avx2/torch:auto,avx2/torch:int8,avx2/openvino:fp32")
+    parser.add_argument("--pairs", type=int, default=80)
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--child", default=None, help=argparse.SUPPRESS)  # BACKEND:PRECISION:OUTPUT
+    args = parser.parse_args(argv)
+    if args.child:
+        backend, precision, output = args.child.split(":", 2)
+        Path(output).write_text(json.dumps(answers(args.model, backend, precision, args.pairs, args.data_dir)))
+        return 0
+
+    from cpu_classes import CPU_CLASSES
+
+    results = {}
+    with tempfile.TemporaryDirectory() as folder:
+        for path in [p.strip() for p in args.paths.split(",") if p.strip()]:
+            cpu, _, spec = path.partition("/")
+            output = Path(folder) / f"{len(results)}.json"
+            command = [sys.executable, __file__, "--model", args.model, "--pairs", str(args.pairs),
+                       "--child", f"{spec}:{output}"] + (["--data-dir", args.data_dir] if args.data_dir else [])
+            subprocess.run(command, env={**os.environ, **CPU_CLASSES[cpu], "PYTHONPATH": str(REPO)}, check=True,
+                           stdout=subprocess.DEVNULL)
+            results[path] = json.loads(output.read_text())
+    reference_path, reference = next(iter(results.items()))
+    gold = reference["gold"]
+    print(f"{len(gold)} held-out stance pairs (honest dev split, seed 0); reference {reference_path} "
+          f"(= {reference['resolved']})")
+    for path, result in results.items():
+        changed = sum(a != b for a, b in zip(result["predicted"], reference["predicted"]))
+        correct = sum(a == b for a, b in zip(result["predicted"], gold))
+        print(f"  {path:<24} (= {result['resolved']:<14}) changed answers {changed:>3} of {len(gold)}; "
+              f"correct {correct} of {len(gold)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
