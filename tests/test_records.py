@@ -167,16 +167,16 @@ def test_csv_field_running_past_many_line_ends_is_a_bad_record(tmp_path):
 
 
 def test_csv_record_longer_than_the_limit_is_a_bad_record_and_not_held(tmp_path):
-    from classifier.csv_rows import MAX_CHARS
-
+    MAX_CHARS = 5 * 1024 * 1024  # records.line_limit of a raw-input limit up to 2.5 MiB
     huge = b"x" * (MAX_CHARS + 10)
     path = write_bytes(tmp_path / "in.csv", b'id,text\n1,"' + huge + b'"\n2,after\n3,"' + huge[:1000] + b'\n'
                        + huge + b'"\n4,last\n')
-    records = list(read_records(path, FIELDS))
-    assert [r.fields and r.fields["id"] for r in records] == [None, "2", None, "4"] and count_records(path) == 4
+    records = list(read_records(path, FIELDS, max_input_bytes=1_000_000))
+    assert [r.fields and r.fields["id"] for r in records] == [None, "2", None, "4"]
+    assert count_records(path, max_input_bytes=1_000_000) == 4
     assert records[0].error == (f"the CSV record starting at line 2 is longer than {MAX_CHARS:,} characters (a quote "
-                                "never closed, or a field far larger than an article); it was skipped; reading went "
-                                "on at line 3")
+                                "never closed, or a field over the raw-input limit: twice --max-input-bytes; 0 = no "
+                                "limit); it was skipped; reading went on at line 3")
     assert records[2].error.startswith("the CSV record starting at line 4 is longer than")
 
 
