@@ -17,8 +17,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
 
-from benchmarks.throughput import analysis_rate, cnn_dailymail_articles, jsonl_articles  # noqa: E402
+from throughput import analysis_rate, cnn_dailymail_articles, jsonl_articles  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> None:
