@@ -43,7 +43,8 @@ def render_analysis(analysis: Any, seconds: float, paragraph_starts: set[int] | 
         read.append(f"language: **{analysis.language}**")
     for key, value in getattr(analysis, "metadata", ()) or ():  # date, author, site, as the page gave them
         read.append(f"{key}: **{markdown_escape(str(value))}**")
-    if "topic" in contract and contract["topic"]["score"] < LOW_CONFIDENCE:
+    # (a topic under the minimum score has no label: it is shown as "none of these" instead)
+    if "topic" in contract and contract["topic"]["label"] is not None and contract["topic"]["score"] < LOW_CONFIDENCE:
         read.append(f"topic: low confidence ({contract['topic']['score']:.0%} for "
                     f"{markdown_escape(contract['topic']['label'])})")
     status = " · ".join(read) + "\n\n" + status
