@@ -39,7 +39,9 @@ def open_batch_tab(browser, server):
 
 
 def write_records(path, count: int) -> None:
-    long_text = " ".join([ARTICLE.replace("\n\n", " ")] * 20)  # several encoder windows each: a slow batch
+    # many encoder windows each: a batch that lasts well past the checks even on an idle machine (with 20
+    # copies the 200 records took 3.3 s there and were done before the test looked)
+    long_text = " ".join([ARTICLE.replace("\n\n", " ")] * 150)
     path.write_text("\n".join(json.dumps({"id": f"r{n}", "text": long_text}) for n in range(count)) + "\n")
 
 
@@ -64,7 +66,7 @@ def test_leaving_cancels_the_batch_and_another_user_is_not_starved(browser, capp
     upload_batch_file(first, source)
     upload_batch_file(second, small)
     first.locator("#run-batch").click()
-    time.sleep(3)  # the first user's batch is running
+    time.sleep(1.5)  # the first user's batch is running
 
     started = time.monotonic()
     second.locator("#run-batch").click()
