@@ -86,13 +86,16 @@ def build_mixture(tokenizer, config: MixtureConfig, stance_labels: list[str], lo
     unrelated = [r for r in train_rows if r["label"] == "unrelated"]
     rng.shuffle(unrelated)
     chosen = disagree + others[: max(0, config.fnc_related - len(disagree))] + unrelated[: config.fnc_unrelated]
-    bodies: dict = {}
-    for row in chosen:
-        key = ("fnc", row["body_id"])
+    bodies: dict = {}  # FNC and ARC repeat bodies on many rows: read and tokenize each once
+
+    def read_body(key, body: str, claim: str):
         if key not in bodies:
-            sentences = body_sentences(row["body"], row["claim"])
+            sentences = body_sentences(body, claim)
             bodies[key] = (sentences, tokenize_sentences(tokenizer, sentences))
-        sentences, tokens = bodies[key]
+        return bodies[key]
+
+    for row in chosen:
+        sentences, tokens = read_body(("fnc", row["body_id"]), row["body"], row["claim"])
         add(row["claim"], sentences, row["label"], "fnc1", tokens=tokens)
     log(f"fnc1: {len(chosen)} pairs")
 
@@ -102,11 +105,7 @@ def build_mixture(tokenizer, config: MixtureConfig, stance_labels: list[str], lo
     arc_unrelated = [r for r in arc if r["label_orig"] == "unrelated"]
     rng.shuffle(arc_unrelated)
     for row in arc_related + arc_unrelated[: config.arc_unrelated]:
-        key = ("arc", row["premise"])
-        if key not in bodies:
-            sentences = body_sentences(row["premise"], row["hypothesis"])
-            bodies[key] = (sentences, tokenize_sentences(tokenizer, sentences))
-        sentences, tokens = bodies[key]
+        sentences, tokens = read_body(("arc", row["premise"]), row["premise"], row["hypothesis"])
         add(row["hypothesis"], sentences, row["label_orig"], "arc", tokens=tokens)
     log(f"arc: {len(arc_related) + min(len(arc_unrelated), config.arc_unrelated)} pairs")
 

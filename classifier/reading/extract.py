@@ -21,7 +21,7 @@ import logging
 import re
 
 from .clean import fold
-from .headline import choose_headline, clean_title, usable
+from .headline import _meta, choose_headline, clean_title, usable  # one reader of <meta> for both
 from .parse import page_text_chars
 
 _clean_title = clean_title  # the old name (tests)
@@ -206,15 +206,6 @@ def _field(document, name: str) -> str | None:
     value = getattr(document, name, None)
     value = _SPACES.sub(" ", value).strip() if isinstance(value, str) else None
     return value or None
-
-
-def _meta(tree, *names: str) -> str | None:
-    for name in names:
-        for element in tree.xpath(f'//meta[@property="{name}" or @name="{name}"]'):
-            content = _SPACES.sub(" ", element.get("content") or "").strip()
-            if content:
-                return content
-    return None
 
 
 def _links(tree) -> tuple[float, set[str]]:
