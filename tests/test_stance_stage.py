@@ -114,6 +114,41 @@ def _data_dir(root: Path) -> Path:
     return root
 
 
+WRITTEN = [
+    {"id": "w-1", "group": "w", "kind": "test_result", "label": "disagree", "claim": "The well water holds arsenic",
+     "title": "Village well passes tests",
+     "text": "The village well was tested last week after posts said it held arsenic. "
+             "Laboratory results published on Monday found no arsenic in any sample. "
+             "The well has served the village for a century.",
+     "decisive": ["Laboratory results published on Monday found no arsenic in any sample."]},
+    {"id": "w-2", "group": "w", "kind": "unrelated", "label": "unrelated", "claim": "The well water holds arsenic",
+     "title": "Festival returns", "text": "The summer festival returns in June. Tickets go on sale on Friday. "
+                                          "Organisers expect ten thousand visitors.", "decisive": []},
+]
+
+
+def _written_dir(root: Path) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "items.jsonl").write_text("".join(json.dumps(item) + "\n" for item in WRITTEN), encoding="utf-8")
+    return root
+
+
+def test_written_items_mark_their_deciding_sentences_and_nothing_else(tmp_path):
+    from training.stance_data import load_written, written_sentences
+
+    items = load_written(_written_dir(tmp_path))
+    assert [item["id"] for item in items] == ["w-1", "w-2"]
+    sentences, verdicts = written_sentences(items[0])
+    assert len(sentences) == 3
+    assert verdicts == [None, "refutes", None]  # background is not taught either way
+    _, verdicts = written_sentences(items[1])
+    assert verdicts == ["neutral"] * 3
+    (tmp_path / "bad.jsonl").write_text(json.dumps({"id": "x", "label": "maybe"}) + "\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="bad.jsonl:1"):
+        load_written(tmp_path)
+    assert load_written(tmp_path / "absent") == []
+
+
 def test_stage_three_trains_resumes_and_leaves_topic_and_summary_bit_for_bit(tmp_path):
     pytest.importorskip("datasets")
     from classifier import Analyzer
@@ -125,7 +160,8 @@ def test_stage_three_trains_resumes_and_leaves_topic_and_summary_bit_for_bit(tmp
     data = _data_dir(tmp_path / "data")
     settings = dict(output_dir=str(tmp_path / "run"), init_from=str(base), data_dir=str(data), adapter_layers=2,
                     adapter_rank=2, fnc_related=12, fnc_unrelated=4, arc_unrelated=0, synthetic_stories=4,
-                    evidence_scale=0.002, batch_size=4, bf16=False, threads=1, max_steps=4)
+                    evidence_scale=0.002, batch_size=4, bf16=False, threads=1, max_steps=4,
+                    written_dir=str(_written_dir(tmp_path / "written")), written_repeat=2)
     stopped = train_stance(StanceStageConfig(**settings, stop_after_steps=2))
     assert stopped.name == "checkpoint"
     state = json.loads((stopped / "trainer_state.json").read_text())
@@ -152,3 +188,13 @@ def test_stage_three_trains_resumes_and_leaves_topic_and_summary_bit_for_bit(tmp
     stance = result.to_dict()["stances"][0]
     assert stance["confidence"] in ("high", "low")
     assert all(e["says"] in SENTENCE_LABELS and 0 <= e["score"] <= 1 for e in stance["evidence"])
+
+    # a warm start from this stage's own checkpoint trains its adapter on; topic and summary stay as they are
+    warm = train_stance(StanceStageConfig(**{**settings, "output_dir": str(tmp_path / "warm"), "init_from": str(final),
+                                             "learning_rate": 1e-2}))
+    again = PresslensModel.from_pretrained(warm).state_dict()
+    adapted = after.state_dict()
+    assert any(not torch.equal(again[n], adapted[n]) for n in adapted if n.startswith("stance_adapter."))
+    assert all(torch.equal(again[n], adapted[n]) for n in adapted if n.startswith(("topic_", "summary_")))
+    assert len(PresslensModel.from_pretrained(warm).config.training["stages"]) == \
+        len(after.config.training["stages"]) + 1

@@ -19,6 +19,8 @@ from collections import Counter
 from pathlib import Path
 
 from classifier.encoding import Window, tokenize_sentences
+from classifier.errors import InputError
+from classifier.reading import read_article
 from classifier.stance_input import stance_window
 
 from .data import default_data_dir, local_file
@@ -26,6 +28,7 @@ from .examples import body_sentences
 from .stance_split import stance_split
 from .stance_synth import NEUTRAL, REFUTES, SUPPORTS, cnn_stories, fnc_stories, make_examples
 
+WRITTEN_DIR = Path(__file__).resolve().parent / "written"
 SENTENCE_LABELS = sorted([NEUTRAL, REFUTES, SUPPORTS])  # labels travel sorted (style.md #2)
 IGNORE = -100
 # claim_evidence sets used for training, and how many pairs of each (NLI label -> FNC label below).
@@ -59,6 +62,8 @@ class MixtureConfig:
     max_length: int = 192
     max_claim: int = 64
     seed: int = 13
+    written_dir: str | None = str(WRITTEN_DIR)  # hand-written news-style items (training/written/*.jsonl)
+    written_repeat: int = 4  # each written item this many times: a few hundred natural items among ~40k
 
 
 def build_mixture(tokenizer, config: MixtureConfig, stance_labels: list[str], log=print) -> list[StanceExample]:
@@ -138,8 +143,54 @@ def build_mixture(tokenizer, config: MixtureConfig, stance_labels: list[str], lo
         add(ex.claim, ex.sentences, ex.label, f"synthetic:{ex.kind}", verdicts)
     log(f"synthetic: {len(stories)} stories ({config.synthetic_stories} asked from CNN/DM, {config.fnc_stories} from FNC-1)")
 
+    # hand-written news-style items (training/written/): natural wording the templates above lack
+    if config.written_dir and config.written_repeat > 0:
+        items = load_written(config.written_dir)
+        for item in items:
+            sentences, verdicts = written_sentences(item)
+            if not sentences:
+                continue
+            for _ in range(config.written_repeat):
+                add(item["claim"], sentences, item["label"], f"written:{item['kind']}", verdicts)
+        log(f"written: {len(items)} items x {config.written_repeat}")
+
     rng.shuffle(out)
     return out
+
+
+WRITTEN_FIELDS = ("id", "group", "kind", "label", "claim", "title", "text", "decisive")
+
+
+def load_written(directory: str | Path) -> list[dict]:
+    """Every item of every *.jsonl file in `directory` (none when it is absent); a malformed item is an error
+    that names its file and line: training data is ours, so it is fixed, not skipped."""
+    items = []
+    for path in sorted(Path(directory).glob("*.jsonl")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            item = json.loads(line)
+            missing = [f for f in WRITTEN_FIELDS if f not in item]
+            if missing or item["label"] not in VERDICT and item["label"] != "unrelated":
+                raise ValueError(f"{path}:{number}: bad item {item.get('id')!r} (missing {missing}, label {item.get('label')!r})")
+            items.append(item)
+    return items
+
+
+def written_sentences(item: dict) -> tuple[list[str], list[str | None]]:
+    """The item's body read as inference reads it, and a verdict per sentence: its own label's verdict for
+    the sentences that hold a decisive passage, neutral everywhere in an unrelated article, else unknown
+    (a background sentence of a refutation may still lean one way: not taught either way)."""
+    try:
+        sentences = list(read_article(item["text"], title=item["title"]).sentences)
+    except InputError:
+        return [], []
+    if item["label"] == "unrelated":
+        return sentences, [NEUTRAL] * len(sentences)
+    verdict = VERDICT[item["label"]]
+    decisive = [d.strip() for d in item["decisive"] if d.strip()]
+    verdicts = [verdict if any(d in s or s in d for d in decisive) else None for s in sentences]
+    return sentences, verdicts
 
 
 def describe(examples: list[StanceExample], stance_labels: list[str]) -> str:

@@ -26,7 +26,7 @@ from classifier.encoding import collate_pairs_by_sentence
 from classifier.model import PresslensModel, load_tokenizer
 
 from .config import BF16_HELP, parse_dataclass_args, training_bf16
-from .stance_data import IGNORE, LABEL_VERDICTS, SENTENCE_LABELS, MixtureConfig, build_mixture, describe
+from .stance_data import IGNORE, LABEL_VERDICTS, SENTENCE_LABELS, WRITTEN_DIR, MixtureConfig, build_mixture, describe
 from .train import build_optimizer, class_weights, load_training_state, save_training_state, set_seed, STATE_FILE
 
 TRAINABLE = ("stance_adapter.", "stance_attention.", "stance_head.", "sentence_stance_head.")
@@ -50,6 +50,8 @@ class StanceStageConfig:
     synthetic_stories: int = dataclasses.field(default=4000, metadata={"help": "news-style stories made from CNN/DM highlights (training/stance_synth.py)"})
     fnc_stories: int = dataclasses.field(default=1200, metadata={"help": "news-style stories made from FNC-1 honest-train agree headlines"})
     evidence_scale: float = dataclasses.field(default=0.8, metadata={"help": "scales the claim-evidence pairs per set (training/stance_data.py)"})
+    written_dir: str = dataclasses.field(default=str(WRITTEN_DIR), metadata={"help": "hand-written news-style items (*.jsonl; empty: none)"})
+    written_repeat: int = dataclasses.field(default=4, metadata={"help": "how many times each written item is seen per epoch"})
     seed: int = 13
     bf16: bool | None = dataclasses.field(default=None, metadata={"help": BF16_HELP})
     threads: int = dataclasses.field(default=0, metadata={"help": "torch threads (0 = all cores)"})
@@ -77,12 +79,18 @@ class StanceStageConfig:
 def prepare_model(config: StanceStageConfig) -> PresslensModel:
     """The base checkpoint with a fresh stance adapter and per-sentence head; only stance parts train."""
     model = PresslensModel.from_pretrained(config.init_from)
-    if model.stance_adapter is not None:
-        raise SystemExit(f"{config.init_from} already has a stance adapter; start from a checkpoint without one")
     layers = model.config.encoder["num_hidden_layers"]
-    if config.adapter_layers > layers:
+    warm = model.stance_adapter is not None
+    if warm:  # a checkpoint of this stage (e.g. 0.4.0): its adapter and verdict head train on from where they are
+        settings = model.config.stance_adapter
+        if (layers - settings["first_layer"], settings["rank"]) != (config.adapter_layers, config.adapter_rank):
+            raise SystemExit(f"{config.init_from} has a stance adapter on {layers - settings['first_layer']} layers "
+                             f"of rank {settings['rank']}; pass --adapter-layers / --adapter-rank to match it")
+        print(f"warm start: training on the stance adapter and verdict head of {config.init_from}", flush=True)
+    elif config.adapter_layers > layers:
         raise SystemExit(f"the encoder has {layers} layers; --adapter-layers {config.adapter_layers}")
-    model.add_stance_adapter(layers - config.adapter_layers, config.adapter_rank, alpha=2.0 * config.adapter_rank)
+    else:
+        model.add_stance_adapter(layers - config.adapter_layers, config.adapter_rank, alpha=2.0 * config.adapter_rank)
     # The base's decision layer and stance temperature were fitted to the old head's logits: dropped here
     # (presslens-evaluate --fit-stance-decision / --calibrate fit new ones for this head).
     temperatures = {**model.config.temperatures, "stance": 1.0}
@@ -90,7 +98,8 @@ def prepare_model(config: StanceStageConfig) -> PresslensModel:
                                        stance_label_verdicts=dict(LABEL_VERDICTS), stance_decision={},
                                        temperatures=temperatures, version=config.model_version)
     hidden = model.config.encoder["hidden_size"]
-    model.sentence_stance_head = torch.nn.Linear(2 * hidden, len(SENTENCE_LABELS))
+    if model.sentence_stance_head is None:
+        model.sentence_stance_head = torch.nn.Linear(2 * hidden, len(SENTENCE_LABELS))
     earlier = model.config.training
     model.config.training = {"stages": earlier.get("stages", [earlier]) + [{"recipe": {"stage": "stance", **dataclasses.asdict(config)}}]}
     if isinstance(earlier.get("trained_heads"), list):  # this stage trains the stance head
@@ -148,7 +157,8 @@ def train_stance(config: StanceStageConfig) -> Path:
     t0 = time.time()
     mixture = MixtureConfig(data_dir=config.data_dir, fnc_related=config.fnc_related, fnc_unrelated=config.fnc_unrelated,
                             arc_unrelated=config.arc_unrelated, synthetic_stories=config.synthetic_stories,
-                            fnc_stories=config.fnc_stories,
+                            fnc_stories=config.fnc_stories, written_dir=config.written_dir or None,
+                            written_repeat=config.written_repeat,
                             evidence_scale=config.evidence_scale, max_length=model.config.stance_max_length,
                             max_claim=model.config.max_claim_tokens, seed=config.seed)
     examples = build_mixture(tokenizer, mixture, stance_labels, log=lambda m: print(m, flush=True))
