@@ -16,6 +16,8 @@ import torch
 
 from classifier.model import PresslensModel
 
+from .vocab_prune import prune_vocabulary
+
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt")
 
 
@@ -23,10 +25,14 @@ def export(model_dir: Path, output: Path, metrics: dict, notes: str = "") -> Non
     model = PresslensModel.from_pretrained(model_dir)
     staging = output.with_name(output.name + ".tmp")
     shutil.rmtree(staging, ignore_errors=True)
-    model.save_pretrained(staging, dtype=torch.float16)
+    staging.mkdir(parents=True)
     for name in TOKENIZER_FILES:
         if (model_dir / name).is_file():
             shutil.copy2(model_dir / name, staging / name)
+    dropped = prune_vocabulary(model, staging)  # lossless: entries no text can reach
+    model.save_pretrained(staging, dtype=torch.float16)
+    if dropped:
+        print(f"dropped {dropped} unreachable vocabulary entries ([unusedN]) and their embedding rows")
     (staging / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n", encoding="utf-8")
     card = model_card(model, metrics)
     if notes:
