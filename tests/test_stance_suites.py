@@ -204,3 +204,24 @@ def test_arc_test_split_loads_when_the_shared_data_is_here():
 def test_console_script_is_declared():
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]
     assert scripts["presslens-evaluate-stance"] == "training.stance_suites:main"
+
+
+def test_calibrate_fits_the_stance_temperature_on_the_dev_suite_and_scores_with_it(tiny_checkpoint, items, tmp_path):
+    import shutil
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny_checkpoint, model)
+    dev = tmp_path / "dev.jsonl"
+    _small_suite(items, dev)
+    report = stance_suites.main(["--model", str(model), "--suite", "news", "--news-file", str(dev),
+                                 "--dev-file", str(dev), "--calibrate", "--precision", "fp32"])
+    fitted = report["calibrated"][str(model)]["after"]
+    assert json.loads((model / "config.json").read_text())["temperatures"]["stance"] == fitted
+    dev_figures = report["suites"]["dev"]["systems"][str(model)]
+    assert {"ece", "mean top score right", "mean top score wrong"} <= set(dev_figures)
+    # the fitted temperature is the best one on those rows: the dev suite's likelihood is no worse than at T=1
+    from classifier import Analyzer
+
+    rows = stance_suites.load_news(dev)
+    scores = stance_suites.model_scores(Analyzer.from_pretrained(model, precision="fp32"), rows)
+    assert stance_suites.fit_stance_temperature(rows, scores, fitted) == pytest.approx(fitted, rel=1e-2)

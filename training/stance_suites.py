@@ -34,9 +34,12 @@ from pathlib import Path
 from . import baselines, metrics
 from .data import default_data_dir
 
-SUITES = ("news", "arc", "honest")
+SUITES = ("news", "dev", "arc", "honest")
 LABELS = ("agree", "disagree", "discuss", "unrelated")
 NEWS_SUITE = Path(__file__).resolve().parent / "suites" / "news_stance.jsonl"
+# A second hand-written suite by another writer, for calibrating the stance temperature (--calibrate): the
+# news suite above stays the untouched test; neither is ever trained on.
+DEV_SUITE = Path(__file__).resolve().parent / "suites" / "news_stance_dev.jsonl"
 NEWS_FIELDS = ("id", "group", "kind", "label", "claim", "title", "text", "where", "decisive")
 WHERE = ("lead", "late", "none")
 _SENTENCE_END = re.compile(r'[.!?]["\u201d]? (?=["A-Z])')  # enough for the suite's own plain wire prose
@@ -117,18 +120,24 @@ def stratified_sample(rows: Sequence[dict], n: int, seed: int = 0) -> list[dict]
 
 # -- the systems ----------------------------------------------------------------------------------------
 def model_predictions(analyzer, rows: Sequence[dict], batch_size: int = 16) -> list[str]:
-    """The label the Analyzer gives each row. Rows sharing one article go in as one article with all their
-    claims as targets (FNC-1 pairs one body with many claims): the same windows, read once."""
+    """The label the Analyzer gives each row."""
+    return [max(scores, key=scores.get) for scores in model_scores(analyzer, rows, batch_size)]
+
+
+def model_scores(analyzer, rows: Sequence[dict], batch_size: int = 16) -> list[dict[str, float]]:
+    """The stance scores the Analyzer gives each row (its label is the top one). Rows sharing one article
+    go in as one article with all their claims as targets (FNC-1 pairs one body with many claims): the same
+    windows, read once."""
     articles: dict[tuple, list[int]] = {}
     for i, row in enumerate(rows):
         articles.setdefault((row.get("title") or None, row["body"]), []).append(i)
     records = [{"title": title, "text": body, "targets": [rows[i]["claim"] for i in owners]}
                for (title, body), owners in articles.items()]
-    predicted: list[str | None] = [None] * len(rows)
+    predicted: list[dict | None] = [None] * len(rows)
     analyses = analyzer.analyze_many(records, tasks=["stance"], batch_size=batch_size)
     for owners, analysis in zip(articles.values(), analyses):
         for i, stance in zip(owners, analysis.stances):
-            predicted[i] = stance.label
+            predicted[i] = dict(stance.scores)
     if any(p is None for p in predicted):  # a blank claim is dropped by the reader: say so, do not guess
         blank = [rows[i]["claim"] for i, p in enumerate(predicted) if p is None][:3]
         raise ValueError(f"no stance came back for some rows (blank claims?): {blank}")
@@ -215,6 +224,7 @@ def format_table(suite: str, systems: dict[str, dict]) -> str:
     add("accuracy", lambda s: s["accuracy"])
     add("macro-F1", lambda s: s["macro_f1"])
     add("FNC score", lambda s: s["fnc_score"])
+    add("ECE (top score)", lambda s: s["ece"])
     for label in LABELS:
         add(f"F1 {label}", lambda s, label=label: s["f1"][label])
     if "confirm_refute_exact" in first:
@@ -242,6 +252,34 @@ def _short(name: str, limit: int = 28) -> str:
 
 
 # -- the command ----------------------------------------------------------------------------------------
+def calibration_figures(rows: Sequence[dict], scores: Sequence[dict[str, float]]) -> dict:
+    """Expected calibration error of the top score, and the mean top score of right and wrong answers."""
+    top = [max(s.values()) for s in scores]
+    right = [max(s, key=s.get) == r["label"] for r, s in zip(rows, scores)]
+    mean = lambda xs: round(sum(xs) / len(xs), 3) if xs else None  # noqa: E731
+    return {"ece": round(metrics.expected_calibration_error(top, right), 4),
+            "mean top score right": mean([t for t, ok in zip(top, right) if ok]),
+            "mean top score wrong": mean([t for t, ok in zip(top, right) if not ok])}
+
+
+def fit_stance_temperature(rows: Sequence[dict], scores: Sequence[dict[str, float]], current: float) -> float:
+    """The stance temperature that fits `rows`' gold labels best, given scores made at temperature `current`
+    (log p * current is the logits up to a constant per row, which softmax ignores)."""
+    import numpy as np
+
+    labels = list(scores[0])
+    logits = np.log(np.clip(np.array([[s[l] for l in labels] for s in scores]), 1e-12, None)) * current
+    targets = np.array([labels.index(r["label"]) for r in rows])
+    return round(metrics.fit_temperature(logits, targets), 4)
+
+
+def write_stance_temperature(model_dir: str | Path, temperature: float) -> None:
+    path = Path(model_dir) / "config.json"
+    config = json.loads(path.read_text(encoding="utf-8"))
+    config.setdefault("temperatures", {})["stance"] = temperature
+    path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", action="append", required=True, help="checkpoint directory (repeatable)")
@@ -250,6 +288,10 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--limit", type=int, default=0, help="arc/honest: a seeded stratified sample of N rows")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--news-file", default=str(NEWS_SUITE), help="the news suite (JSON Lines)")
+    parser.add_argument("--dev-file", default=str(DEV_SUITE), help="the calibration suite (JSON Lines)")
+    parser.add_argument("--calibrate", action="store_true",
+                        help="fit the stance temperature on the dev suite and write it into each --model's config.json "
+                             "(the other suites are then scored with it)")
     parser.add_argument("--data-dir", default=None, help="the shared data folder (default ../shared/data)")
     parser.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16", "int8"])
     parser.add_argument("--batch-size", type=int, default=16)
@@ -265,6 +307,8 @@ def main(argv: list[str] | None = None) -> dict:
         torch.set_num_threads(args.threads)
 
     suites = list(dict.fromkeys(args.suite or SUITES))
+    if args.calibrate and "dev" not in suites:
+        suites.insert(0, "dev")
     report: dict = {"models": args.model, "precision": args.precision, "limit": args.limit, "seed": args.seed,
                     "suites": {}}
     rows_of: dict[str, list[dict]] = {}
@@ -273,6 +317,8 @@ def main(argv: list[str] | None = None) -> dict:
         try:
             if suite == "news":
                 rows_of[suite] = load_news(args.news_file)
+            elif suite == "dev":
+                rows_of[suite] = load_news(args.dev_file)
             elif suite == "arc":
                 rows_of[suite] = stratified_sample(load_arc(args.data_dir), args.limit, args.seed)
             else:
@@ -287,13 +333,23 @@ def main(argv: list[str] | None = None) -> dict:
         labels = analyzer.labels["stance"]
         if set(labels) != set(LABELS):
             raise SystemExit(f"{path}: stance labels {labels} are not FNC-1's {list(LABELS)}")
+        if args.calibrate:
+            current = analyzer._temperature("stance")
+            fitted = fit_stance_temperature(rows_of["dev"], model_scores(analyzer, rows_of["dev"], args.batch_size),
+                                            current)
+            write_stance_temperature(path, fitted)
+            print(f"{path}: stance temperature {current} -> {fitted} (fitted on the dev suite)", file=sys.stderr)
+            report.setdefault("calibrated", {})[path] = {"before": current, "after": fitted}
+            analyzer = Analyzer.from_pretrained(path, precision=args.precision, batch_size=args.batch_size)
         for suite, rows in rows_of.items():
             started = time.time()
-            predicted = model_predictions(analyzer, rows, args.batch_size)
-            figures = score(rows, predicted, news=suite == "news")
+            scores = model_scores(analyzer, rows, args.batch_size)
+            predicted = [max(s, key=s.get) for s in scores]
+            figures = score(rows, predicted, news=suite in ("news", "dev"))
+            figures.update(calibration_figures(rows, scores))
             figures["seconds"] = round(time.time() - started, 1)
             figures["model_version"] = analyzer.config.version
-            if suite == "news":
+            if suite in ("news", "dev"):
                 figures["items"] = {r["id"]: p for r, p in zip(rows, predicted)}
             systems[suite][path] = figures
             print(f"{path} on {suite}: {len(rows)} rows in {figures['seconds']} s", file=sys.stderr, flush=True)
@@ -304,9 +360,9 @@ def main(argv: list[str] | None = None) -> dict:
             for suite, rows in rows_of.items():
                 started = time.time()
                 predicted = tfidf_predictions(honest_train, rows)
-                figures = score(rows, predicted, news=suite == "news")
+                figures = score(rows, predicted, news=suite in ("news", "dev"))
                 figures["seconds"] = round(time.time() - started, 1)  # fitting included
-                if suite == "news":
+                if suite in ("news", "dev"):
                     figures["items"] = {r["id"]: p for r, p in zip(rows, predicted)}
                 systems[suite]["tfidf_linear"] = figures
         except MissingData as exc:
