@@ -280,9 +280,14 @@ def model_card(model: PresslensModel, m: dict) -> str:
 HELDOUT_TITLES = {
     "news": "the news-style suite (training/suites/news_stance.jsonl: 326 hand-written items in minimal-pair groups,"
             " never trained or tuned on)",
+    "dev": "the second hand-written news suite (training/suites/news_stance_dev.jsonl, another writer; the stance"
+           " temperature is fitted on it, nothing else)",
     "arc": "ARC's test split (user comments, another domain with FNC-1's labels; ARC's train split is in stage 3)",
     "honest": "FNC-1's honest dev split (claims and bodies unseen in training)",
 }
+
+
+NEWS_LIKE = ("news", "dev")  # the hand-written suites: direction figures too
 
 
 def heldout_section(report: dict | None) -> list[str]:
@@ -294,13 +299,13 @@ def heldout_section(report: dict | None) -> list[str]:
         systems = block["systems"]
         lines += [f"**{suite}**: {HELDOUT_TITLES.get(suite, suite)}; {block['rows']} rows.", "",
                   "| system | accuracy | macro-F1 | FNC score | F1 agree | F1 disagree | F1 discuss | F1 unrelated |"
-                  + (" confirm/refute exact | refutations called agree |" if suite == "news" else ""),
-                  "|---" * (8 + (2 if suite == "news" else 0)) + "|"]
+                  + (" confirm/refute exact | refutations called agree |" if suite in NEWS_LIKE else ""),
+                  "|---" * (8 + (2 if suite in NEWS_LIKE else 0)) + "|"]
         for name, r in systems.items():
             label = f"presslens {r.get('model_version')}" if r.get("model_version") else name
             row = (f"| {label} | {r['accuracy']:.3f} | {r['macro_f1']:.3f} | {r['fnc_score']:.3f} | "
                    + " | ".join(f"{r['f1'].get(k, 0):.3f}" for k in ("agree", "disagree", "discuss", "unrelated")) + " |")
-            if suite == "news" and "confirm_refute_exact" in r:
+            if suite in NEWS_LIKE and "confirm_refute_exact" in r:
                 row += (f" {r['confirm_refute_exact']:.3f} | {r['refutations_called_agree_count']}/{r['refutations_n']} |")
             lines.append(row)
         first = next(iter(systems.values()))
