@@ -54,7 +54,7 @@ def answers(model: str, backend: str, precision: str, pairs: int, data_dir: str 
     windows, owner = stance_pair_windows(analyzer, rows)
     outputs = analyzer.forward_windows(windows, "pairs")
     per_row: list[list] = [[] for _ in rows]
-    for n, window, (logits, _) in zip(owner, windows, outputs):
+    for n, window, (logits, *_) in zip(owner, windows, outputs):  # (stance logits, sentence logits, ...)
         per_row[n].append(np.array(apply_stance_decision(analyzer.config, list(logits), window.features)))
     labels = analyzer.config.stance_labels
     predicted = [labels[int(metrics.softmax(np.stack(r)).mean(0).argmax())] for r in per_row]
