@@ -6,8 +6,9 @@
 Only the encoder (six BERT layers, ~all of the work) moves: the heads, pooling, the stance decision and
 everything around them stay torch float32, so the outputs are the torch backend's within the tolerance
 tests/test_openvino_backend.py states. Why: OpenVINO's CPU plugin fuses attention and the feed-forward
-blocks and picks its own kernels; measured side by side (benchmarks/throughput.py --backends) its encoder
-ran faster than torch's at both fp32 and bf16 on this machine (README, Speed).
+blocks and picks its own kernels; measured side by side (benchmarks/throughput.py) its bf16 encoder runs
+well ahead of torch's where bf16 is native; at fp32 under an honest AVX2 cap (every kernel capped, see
+convert_encoder) it is about torch's speed (README, Speed).
 
 Precisions: fp32 -> OpenVINO's f32 inference precision; bf16 -> its bf16 inference precision (only where
 bf16 is native: classifier.precision.native_bf16); int8 is not offered here (the static int8 we measured
