@@ -4,6 +4,7 @@
     python benchmarks/throughput.py --precisions bf16,int8 --rounds 3 --model path/to/checkpoint
     python benchmarks/throughput.py --input articles.jsonl           # your own articles ("text", "title")
     python benchmarks/throughput.py --cpu both --precisions bf16,openvino:bf16,auto   # + the AVX2 class
+    python benchmarks/throughput.py --cpu avx2 --precisions fp32,openvino:fp32,openvino+f16:fp32,openvino+f32:fp32
 
 Articles: by default ~700-token CNN/DailyMail validation articles (../shared/data/cnn_dailymail, or
 $PRESSLENS_DATA_DIR) with their first highlight as the headline, roughly detokenised and re-cased (the data is
@@ -22,7 +23,10 @@ Paths (precision, or backend:precision) are measured in turns, `--rounds` times,
 figure is printed, so that a shared machine's noise hits them alike. `--cpu avx2` measures as on an AVX2-only
 CPU (the ISA caps of benchmarks/cpu_classes.py, set in a subprocess before torch is imported); `--cpu both`
 measures this CPU, then the AVX2 class, and prints both tables and each side's ratios to its own first
-path. Numbers only; nothing is asserted.
+path. A path BACKEND+WEIGHTS:PRECISION sets how the OpenVINO graphs store their weights (f16, f32; plain
+`openvino` is the backend's own choice, `auto`: classifier/openvino_backend.py convert_encoder); for every
+OpenVINO path the kernels it ran are printed, with how many are MLAS or AVX-512 (under the avx2 class those
+escaped the cap, so that path's figure is an upper bound). Numbers only; nothing is asserted.
 """
 
 from __future__ import annotations
