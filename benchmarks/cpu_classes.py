@@ -6,13 +6,17 @@
             AVX-512 VNNI kernels under the oneDNN cap) and ATen's own vector kernels (attention, softmax,
             LayerNorm) are capped at AVX2.
 
-What the caps do not reach, checked on this machine: OpenVINO's f32 FullyConnected layers without post-ops
-run MLAS, which dispatches on the CPU itself (the compiled model reports `gemm_mlas_f32`; they are 24 of the
-encoder's 36 matrix products), so an OpenVINO fp32 figure under the avx2 class is an upper bound. Its
-per-layer counters (PERF_COUNT) put those layers at ~30 % of the capped encoder's time, and the oneDNN
-FullyConnected layers ran 2.1x slower capped than not (3 runs, normalised by the uncapped MLAS layers), so
-on a real AVX2 CPU expect ~0.74x the capped OpenVINO fp32 figure. OpenVINO's bf16 does not compile under the
-cap (no bf16 kernels), as on a real AVX2 CPU.
+What the caps do not reach, checked on this machine: OpenVINO runs a FullyConnected layer with float32
+weights and no post-ops with MLAS, which dispatches on the CPU itself (`gemm_mlas_f32`, AVX-512 here under
+the cap). classifier/openvino_backend.py therefore stores a graph's weights as float16 where that is lossless
+(shipped checkpoints are float16), and those layers run oneDNN (`brgemm_avx2_f32` under the cap). The stance
+graph of a model with a stance adapter has float32 weights (the folded adapter), so 24 of its 36 products
+still run MLAS: `openvino+f16` (benchmarks/throughput.py) rounds them too, to measure a path with no kernel
+outside the cap. benchmarks/throughput.py prints each OpenVINO path's kernels (MLAS / AVX-512 counted).
+OpenVINO's bf16 does not compile under the cap (no bf16 kernels), as on a real AVX2 CPU; its default
+inference precision follows the real CPU, not the cap, so the backend always sets it. OpenVINO's int8
+weight compression (NNCF compress_weights) has no FullyConnected kernel under the AVX2 cap (`undef`, empty
+outputs, no error): not offered.
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@
     python benchmarks/throughput.py --precisions bf16,int8 --rounds 3 --model path/to/checkpoint
     python benchmarks/throughput.py --input articles.jsonl           # your own articles ("text", "title")
     python benchmarks/throughput.py --cpu both --precisions bf16,openvino:bf16,auto   # + the AVX2 class
+    python benchmarks/throughput.py --cpu avx2 --precisions fp32,openvino:fp32,openvino+f16:fp32,openvino+f32:fp32
 
 Articles: by default ~700-token CNN/DailyMail validation articles (../shared/data/cnn_dailymail, or
 $PRESSLENS_DATA_DIR) with their first highlight as the headline, roughly detokenised and re-cased (the data is
@@ -22,7 +23,10 @@ Paths (precision, or backend:precision) are measured in turns, `--rounds` times,
 figure is printed, so that a shared machine's noise hits them alike. `--cpu avx2` measures as on an AVX2-only
 CPU (the ISA caps of benchmarks/cpu_classes.py, set in a subprocess before torch is imported); `--cpu both`
 measures this CPU, then the AVX2 class, and prints both tables and each side's ratios to its own first
-path. Numbers only; nothing is asserted.
+path. A path BACKEND+WEIGHTS:PRECISION sets how the OpenVINO graphs store their weights (f16, f32; plain
+`openvino` is the backend's own choice, `auto`: classifier/openvino_backend.py convert_encoder); for every
+OpenVINO path the kernels it ran are printed, with how many are MLAS or AVX-512 (under the avx2 class those
+escaped the cap, so that path's figure is an upper bound). Numbers only; nothing is asserted.
 """
 
 from __future__ import annotations
@@ -139,14 +143,36 @@ class EncoderCounter:
 
 
 def load_path(spec: str, args):
-    """'fp32' or 'torch:int8' or 'openvino:bf16' -> (name, Analyzer)."""
+    """'fp32' or 'torch:int8' or 'openvino:bf16' or 'openvino+f16:fp32' (OpenVINO with its graphs' weights
+    stored as float16, see classifier/openvino_backend.py convert_encoder) -> (name, Analyzer)."""
     from classifier.analyzer import Analyzer
 
     backend, _, precision = spec.rpartition(":")
-    backend = backend or "torch"
-    analyzer = Analyzer.from_pretrained(args.model, precision=precision, batch_size=args.batch_size, backend=backend)
+    backend, _, weights = (backend or "torch").partition("+")
+    if weights:  # the Analyzer's own choice is 'auto': build the encoder with the asked storage, then hand it over
+        from classifier.openvino_backend import OpenVINOEncoder
+
+        torch_side = Analyzer.from_pretrained(args.model, precision="fp32", batch_size=args.batch_size)
+        model = torch_side.model
+        model.fold_stance_adapter()
+        from classifier.precision import resolve_precision
+
+        resolved = resolve_precision(precision)
+        model.encoder = OpenVINOEncoder(model.encoder, resolved, stance_layers=model.stance_layers, weights=weights)
+        analyzer = Analyzer(model, torch_side.tokenizer, batch_size=args.batch_size, precision=resolved,
+                            backend=backend)
+    else:
+        analyzer = Analyzer.from_pretrained(args.model, precision=precision, batch_size=args.batch_size,
+                                            backend=backend)
     name = precision if precision != "auto" else f"auto={analyzer.precision}"
-    return (name if backend == "torch" else f"{ {'openvino': 'ov'}.get(backend, backend)}:{name}"), analyzer
+    short = {"openvino": "ov"}.get(backend, backend) + (f"+{weights}" if weights else "")
+    return (name if backend == "torch" else f"{short}:{name}"), analyzer
+
+
+def kernel_census(analyzer) -> dict[str, int] | None:
+    """The OpenVINO encoder's kernels per node type (None for torch): shows what escaped an ISA cap."""
+    kernels = getattr(analyzer.model.encoder, "kernels", None)
+    return kernels() if kernels is not None else None
 
 
 def measure(args, specs: list[str]) -> dict:
@@ -190,7 +216,8 @@ def measure(args, specs: list[str]) -> dict:
             print(f"  round {round_ + 1}/{args.rounds} {name}: " + "  ".join(
                 f"{k} {v[-1]:.2f}" for k, v in row.items()), flush=True)
     medians = {name: {k: statistics.median(v) for k, v in row.items()} for name, row in figures.items()}
-    return {"header": header, "paths": list(analyzers), "medians": medians, "feed": feed}
+    kernels = {name: kernel_census(analyzer) for name, analyzer in analyzers.items()}
+    return {"header": header, "paths": list(analyzers), "medians": medians, "feed": feed, "kernels": kernels}
 
 
 def print_table(result: dict, title: str) -> None:
@@ -204,6 +231,11 @@ def print_table(result: dict, title: str) -> None:
         print(f"{name:<16}{med['full']:>7.2f}{med['topic+summary']:>9.2f}{med['stance']:>8.2f}"
               f"{med['enc512']:>8.1f}{med['enc256']:>8.1f}{med['enc128']:>8.1f}{med['full/enc512']:>13.2f}"
               f"{per_article:>13.2f}{length:>10.0f}{padding:>9.1%}")
+    for name, kernels in result.get("kernels", {}).items():
+        if kernels:
+            escaped = sum(n for kernel, n in kernels.items() if "mlas" in kernel or "avx512" in kernel)
+            print(f"kernels of {name} (both graphs): " + ", ".join(f"{k} {n}" for k, n in sorted(kernels.items()))
+                  + f"; {escaped} of {sum(kernels.values())} are MLAS or AVX-512")
     if len(result["paths"]) > 1:
         base = result["paths"][0]
         print(f"speed-up over {base} (same run):")
@@ -261,8 +293,8 @@ def main(argv: list[str] | None = None) -> int:
         native = measure(args, specs)
         avx2 = measure_in_child(args, "avx2", [p.strip() for p in args.avx2_precisions.split(",") if p.strip()])
         print_table(native, "native CPU (as the machine is)")
-        print_table(avx2, "avx2 CPU class (oneDNN, MKL and FBGEMM capped at AVX2; OpenVINO fp32's MLAS layers "
-                          "are not capped: an upper bound)")
+        print_table(avx2, "avx2 CPU class (oneDNN, MKL, FBGEMM and ATen capped at AVX2; an OpenVINO path whose "
+                          "kernels below show MLAS or AVX-512 escaped the cap there: an upper bound)")
         base = native["paths"][0]
         print(f"\navx2 side against native {base} (full articles/s; two processes one after the other, so "
               "machine load may differ between them):")

@@ -155,3 +155,108 @@ def test_a_stance_adapter_runs_in_its_own_graph(tmp_path):
     for mine, theirs in zip(ours["stances"], reference["stances"]):
         assert [(e["says"], round(e["score"], 3)) for e in mine["evidence"]] == \
                [(e["says"], round(e["score"], 3)) for e in theirs["evidence"]]
+
+
+# -- weight storage: what decides whether OpenVINO honours an ISA cap ---------------------------------------
+def _fully_connected(kernels: dict) -> dict:
+    return {kernel: n for kernel, n in kernels.items() if kernel.startswith("FullyConnected")}
+
+
+def test_float16_weights_are_detected_exactly():
+    from classifier.openvino_backend import _all_float16
+
+    layer = torch.nn.Linear(8, 8)
+    assert not _all_float16(layer)  # random float32 values are not float16 numbers
+    with torch.no_grad():
+        for parameter in layer.parameters():
+            parameter.copy_(parameter.half().float())
+    assert _all_float16(layer)
+    with torch.no_grad():
+        layer.weight[0, 0] += 1e-6
+    assert not _all_float16(layer)
+
+
+@pytest.fixture(scope="module")
+def float16_checkpoint(tiny_checkpoint, tmp_path_factory):
+    """The tiny checkpoint saved in float16, as shipped checkpoints are (classifier/default_model)."""
+    pytest.importorskip("openvino")
+    from classifier.model import PresslensModel
+
+    path = tmp_path_factory.mktemp("float16_checkpoint")
+    PresslensModel.from_pretrained(tiny_checkpoint).save_pretrained(path, dtype=torch.float16)
+    for name in ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"):
+        if (tiny_checkpoint / name).is_file():
+            (path / name).write_bytes((tiny_checkpoint / name).read_bytes())
+    return path
+
+
+def test_a_float16_checkpoint_runs_no_mlas_kernel(float16_checkpoint):
+    """`auto` storage keeps a float16 checkpoint's weights float16 in the graph: every FullyConnected then
+    runs oneDNN (which honours ONEDNN_MAX_CPU_ISA) instead of MLAS (which does not), with torch fp32's
+    outputs. Stored as float32 the same graph runs MLAS for some of them: the check can fail."""
+    from classifier.openvino_backend import OpenVINOEncoder
+
+    reference = Analyzer.from_pretrained(float16_checkpoint, precision="fp32").analyze(ARTICLE, targets=TARGETS)
+    analyzer = Analyzer.from_pretrained(float16_checkpoint, precision="fp32", backend="openvino")
+    fully_connected = _fully_connected(analyzer.model.encoder.kernels())
+    assert fully_connected and not any("mlas" in kernel for kernel in fully_connected), fully_connected
+    _close(analyzer.analyze(ARTICLE, targets=TARGETS).to_dict(), reference.to_dict(), 1e-4)
+
+
+def test_float32_weights_keep_float32_storage(tiny_checkpoint, reference):
+    """A checkpoint with float32 values (e.g. one just trained, not cast for shipping) loses nothing either."""
+    from classifier.openvino_backend import _all_float16
+
+    torch_side = Analyzer.from_pretrained(tiny_checkpoint, precision="fp32")
+    assert not _all_float16(torch_side.model.encoder)
+    analyzer = Analyzer.from_pretrained(tiny_checkpoint, precision="fp32", backend="openvino")
+    _close(analyzer.analyze(ARTICLE, targets=TARGETS).to_dict(), reference, 1e-4)
+
+
+def _kernels_under_avx2_cap(code: str, *args: str) -> list:
+    """Run `code` (which prints a JSON line last) in a fresh process with the AVX2 class's ISA caps."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[1]
+    sys.path.insert(0, str(repo / "benchmarks"))
+    from cpu_classes import CPU_CLASSES
+
+    env = {**os.environ, **CPU_CLASSES["avx2"], "PYTHONPATH": str(repo)}
+    done = subprocess.run([sys.executable, "-c", code, *args], env=env, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _escaped(kernels: dict) -> dict:
+    return {k: n for k, n in kernels.items() if "mlas" in k or "avx512" in k or "amx" in k}
+
+
+@pytest.mark.slow
+def test_shipped_model_under_an_avx2_cap_runs_only_avx2_kernels_in_its_document_graph():
+    """The shipped (float16) model's document graph, capped at AVX2 as benchmarks/cpu_classes.py caps it: no
+    kernel escapes the cap with `auto` storage, while the same graph stored as float32 runs MLAS, which
+    dispatches on the real CPU (why OpenVINO's earlier AVX2 figures were upper bounds)."""
+    pytest.importorskip("openvino")
+    code = ("import json; from classifier import Analyzer; from classifier.openvino_backend import OpenVINOEncoder; "
+            "import torch; m = Analyzer.from_pretrained(None, precision='fp32').model; ids = torch.full((2, 64), 1000); "
+            "encoders = [OpenVINOEncoder(m.encoder, 'fp32', weights=w) for w in ('auto', 'f32')]; "
+            "[e(ids, torch.ones_like(ids)) for e in encoders]; "  # dynamic shapes: kernels are picked at the first call
+            "print(json.dumps([e.kernels() for e in encoders]))")
+    auto, as_float32 = _kernels_under_avx2_cap(code)
+    assert _fully_connected(auto) and not _escaped(auto), auto
+    assert any("mlas" in kernel for kernel in _escaped(as_float32)), as_float32
+
+
+def test_under_an_avx2_cap_float16_storage_runs_only_avx2_kernels(float16_checkpoint):
+    """The AVX2 class of benchmarks/cpu_classes.py, in a fresh process: `auto` resolves to fp32 there (not
+    emulated bf16) and with f16 storage no matrix product or attention kernel is MLAS or AVX-512."""
+    pytest.importorskip("openvino")
+    code = ("import json, sys; from classifier import Analyzer; "
+            "a = Analyzer.from_pretrained(sys.argv[1], precision='auto', backend='openvino'); "
+            "a.analyze('Rates rose. Banks followed.', targets=['Rates fell']); "
+            "print(json.dumps([a.precision, a.model.encoder.kernels()]))")
+    precision, kernels = _kernels_under_avx2_cap(code, str(float16_checkpoint))
+    assert precision == "fp32"  # auto under the cap: no native bf16
+    assert kernels and not _escaped(kernels), kernels
