@@ -167,6 +167,14 @@ def test_an_h1_that_is_page_furniture_is_never_the_headline():
         "Read more",
         "Share this article",
         "WHAT HAPPENS NEXT",
+        # page furniture on old and new pages (issue 19)
+        "Copyright \u00a9 2003-2008 Harbour News. All Rights Reserved.",
+        "Home | News Archives | Browse | Feedback | About us",
+        "E-mail this article to a friend Printable version",
+        "Category: World (Politics)",
+        "This material may not be published, broadcast, rewritten or redistributed.",
+        "[Contact Us][Feedback][Privacy][Advertise]",
+        "Please read our Terms and Conditions and Privacy Statement before using this site.",
     ],
 )
 def test_non_article_sentences(sentence):
@@ -185,6 +193,9 @@ def test_non_article_sentences(sentence):
         "Das Thema wird seit Jahren diskutiert: Die elektronische Patientenakte (ePA)",
         "US officials said the talks failed.",
         "POISON.",
+        "Facebook said the application had broken its terms of service.",
+        "The copyright case is to be heard in May.",
+        "She sent the article to her editor, who printed it.",
     ],
 )
 def test_article_sentences_are_kept(sentence):
@@ -265,3 +276,17 @@ def test_the_kept_characters_warning_counts_all_the_text_of_the_page():
     kept, total = (int(n.replace(",", "")) for n in re.findall(r"\((\S+) of (\S+) characters", note)[0])
     assert total >= 1.5 * kept  # the 60 menu links count, as a reader sees them
     assert _count(article) == 20
+
+
+def test_what_follows_the_end_of_the_article_on_a_page_is_left_out():
+    """An old page whose footer the extractor keeps: share line, copyright, more stories (issue 19)."""
+    story = "".join(f"<p>The harbour wall was repaired over the summer by builder number {i} from the town, "
+                    f"after waves had broken over the road in a storm two winters ago.</p>" for i in range(8))
+    tail = ("<p>E-mail this article to a friend</p><p>Council votes to close the old pier</p>"
+            "<p>New lifeboat arrives in the bay after a long wait for the crew.</p>")
+    article = read_article(f"<html><body><div>{story}{tail}</div></body></html>")
+    assert article.sentences[-1].startswith("The harbour wall was repaired over the summer by builder number 7")
+    assert any("left out the end of the page after the article" in w for w in article.warnings)
+    # Early in the text, a share line is only that line: the article goes on after it.
+    early = read_article(f"<html><body><div><p>E-mail this article to a friend</p>{story}</div></body></html>")
+    assert len(early.sentences) == 8
