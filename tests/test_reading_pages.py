@@ -126,6 +126,13 @@ def test_chrome_is_never_the_headline():
          "Rates held at 5% as inflation slows"),
         ("Evolve: Shared Mutable History\u00b6", None, "Evolve: Shared Mutable History"),
         ("The 2024 budget in ten charts", None, "The 2024 budget in ten charts"),
+        # old (2008) page titles: a site named after the headline, a spaced colon, sections first, a domain
+        ("Harbour wall repaired (from Harbour Times)", None, "Harbour wall repaired"),
+        ("Harbour wall repaired after two winters on HarbourSports.com", None, "Harbour wall repaired after two winters"),
+        ("The Harbour : Sport / Sailing : Harbour wall repaired after two winters", None,
+         "Harbour wall repaired after two winters"),
+        ("Channel 9 - News - Harbour wall repaired after two winters", None, "Harbour wall repaired after two winters"),
+        ("WHBR.com, Harbour News and Weather - Harbour wall repaired", None, "Harbour wall repaired"),
     ],
 )
 def test_site_name_tails_are_cut_from_page_titles(title, site, expected):
@@ -290,3 +297,15 @@ def test_what_follows_the_end_of_the_article_on_a_page_is_left_out():
     # Early in the text, a share line is only that line: the article goes on after it.
     early = read_article(f"<html><body><div><p>E-mail this article to a friend</p>{story}</div></body></html>")
     assert len(early.sentences) == 8
+
+
+def test_the_heading_a_title_part_names_is_the_headline_however_long_the_site_parts():
+    """"KHOU | Headline | SECTION | Breaking Houston News, Weather, Sports" on a page without og:title: the part
+    that names one of the page's headings is the headline, the long site parts are not (issue 19)."""
+    markup = ("<html><head><title>WHBR | Harbour wall repaired after two winters | LOCAL NEWS | Breaking Harbour "
+              "News, Weather, Sports, Traffic and Tides</title></head><body>"
+              "<div class='site-title'>Breaking Harbour News, Weather, Sports, Traffic and Tides</div>"
+              "<div class='storyHeadline'>Harbour wall repaired after two winters</div>"
+              "<p>The harbour wall was repaired over the summer by a team of twelve builders from the town.</p>"
+              "<p>It had been damaged in a storm two winters ago, when waves broke over the road.</p></body></html>")
+    assert read_article(markup).title == "Harbour wall repaired after two winters"
