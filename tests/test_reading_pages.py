@@ -309,3 +309,13 @@ def test_the_heading_a_title_part_names_is_the_headline_however_long_the_site_pa
               "<p>The harbour wall was repaired over the summer by a team of twelve builders from the town.</p>"
               "<p>It had been damaged in a storm two winters ago, when waves broke over the road.</p></body></html>")
     assert read_article(markup).title == "Harbour wall repaired after two winters"
+
+
+def test_a_title_never_closed_does_not_swallow_the_page():
+    """Saved pages cut short or mangled: "<title>Harbour News<script ..." with no </title> (issue 19)."""
+    markup = ("<html><head><title>Harbour News i library--><script src='x.js'></script></head><body>"
+              "<p>The harbour wall was repaired over the summer by a team of twelve builders from the town.</p>"
+              "<p>It had been damaged in a storm two winters ago, when waves broke over the road.</p></body></html>")
+    article = read_article(markup)
+    assert article.sentences[0].startswith("The harbour wall was repaired")
+    assert len(article.sentences) == 2
