@@ -285,11 +285,13 @@ def test_the_kept_characters_warning_counts_all_the_text_of_the_page():
     assert _count(article) == 20
 
 
-def test_what_follows_the_end_of_the_article_on_a_page_is_left_out():
+@pytest.mark.parametrize("marker", ["E-mail this article to a friend", "E-mail this to a friend", "Back to headlines",
+                                    "Today's Most-Read Articles"])
+def test_what_follows_the_end_of_the_article_on_a_page_is_left_out(marker):
     """An old page whose footer the extractor keeps: share line, copyright, more stories (issue 19)."""
     story = "".join(f"<p>The harbour wall was repaired over the summer by builder number {i} from the town, "
                     f"after waves had broken over the road in a storm two winters ago.</p>" for i in range(8))
-    tail = ("<p>E-mail this article to a friend</p><p>Council votes to close the old pier</p>"
+    tail = (f"<p>{marker}</p><p>Council votes to close the old pier</p>"
             "<p>New lifeboat arrives in the bay after a long wait for the crew.</p>")
     article = read_article(f"<html><body><div>{story}{tail}</div></body></html>")
     assert article.sentences[-1].startswith("The harbour wall was repaired over the summer by builder number 7")

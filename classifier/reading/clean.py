@@ -250,7 +250,11 @@ _ARTICLE_END = re.compile(
     r"|post a comment|comments? (?:are|is) (?:closed|moderated)|(?:leave|add|post) (?:a |your )?(?:comment|reply)\W*$"
     r"|have your say|(?:previous|next) (?:story|article|post)\s*:|posted by\s*:"
     r"|(?:related|more) (?:stories|articles|news|links|posts)\s*:?$|(?:\d+ )?(?:reader )?comments?\s*(?:\(\d+\))?:?$"
-    r"|this material may not be)",
+    r"|this material may not be"
+    r"|(?:e-?mail|send|forward|recommend|refer) (?:this|it|(?:this |the )?(?:article|story|page)|to a friend)\b"
+    r"|back to (?:headlines|top)\b|haut de (?:la )?page|(?:today's )?most[- ](?:read|commented|popular|viewed|emailed)\b"
+    r"|related to this (?:story|article)|share this (?:article|story)|write to the editor|stories in this section"
+    r"|full story$|you are here:|more (?:from|in) this section)",
     re.IGNORECASE,
 )
 
