@@ -321,3 +321,14 @@ def test_a_title_never_closed_does_not_swallow_the_page():
     article = read_article(markup)
     assert article.sentences[0].startswith("The harbour wall was repaired")
     assert len(article.sentences) == 2
+
+
+def test_a_headline_glued_to_the_first_sentence_is_not_part_of_it():
+    """Old layouts put the headline and the lead in one block: "Mapping dark matter Astronomers have ..."."""
+    markup = ("<html><head><title>Harbour wall repaired</title></head><body><div>"
+              "<p><b>Harbour wall repaired</b> The harbour wall was repaired over the summer by twelve builders.</p>"
+              "<p>Harbour wall repaired walls are rare, the builders said of their work on the old pier.</p>"
+              "</div></body></html>")
+    article = read_article(markup)
+    assert article.sentences[0] == "The harbour wall was repaired over the summer by twelve builders."
+    assert article.sentences[1].startswith("Harbour wall repaired walls are rare")  # goes on in lower case: kept

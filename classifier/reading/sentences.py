@@ -87,6 +87,8 @@ def segment(paragraphs: tuple[str, ...] | list[str], title: str | None, warnings
     left_out: dict[str, int] = {}
     for paragraph in paragraphs:
         for sentence in split_sentences(paragraph):
+            if headline:
+                sentence = _without_headline(sentence, headline)
             if not _has_words(sentence):
                 continue
             kind = not_article(sentence, headline)
@@ -100,6 +102,25 @@ def segment(paragraphs: tuple[str, ...] | list[str], title: str | None, warnings
         what = "sentence that is" if total == 1 else "sentences that are"
         warnings.append(f"left out {total} {what} not article text ({kinds})")
     return kept
+
+
+_WORD = re.compile(r"\w+")
+_STARTS_SENTENCE = re.compile(r"[A-Z0-9\"'\u201c\u2018(]")
+
+
+def _without_headline(sentence: str, headline: str) -> str:
+    """A sentence that starts with the headline, glued to it by an old page's layout ("Mapping dark matter
+    Astronomers have created ..."), without it: the headline is not a sentence of the article."""
+    folded = fold(sentence)
+    if not folded.startswith(headline + " "):
+        return sentence
+    words = len(headline.split())
+    for count, match in enumerate(_WORD.finditer(sentence.casefold()), 1):
+        if count == words:
+            rest = sentence[match.end():].lstrip(" \t-\u2013\u2014:|.;")
+            # "Mapping dark matter is hard, they said." goes on in lower case: a sentence, kept whole.
+            return rest if _STARTS_SENTENCE.match(rest) else sentence
+    return sentence
 
 
 def not_article(sentence: str, headline: str | None = None) -> str | None:
