@@ -1,7 +1,7 @@
 """Reading real saved news pages, through the door a user uses, next to trafilatura and newspaper4k.
 
-    python benchmarks/real_pages.py --aeb DIR --readability DIR --newspaper4k DIR [--newspaper DIR]
-                                    [--limit N] [--no-model] [--keep DIR]
+    python benchmarks/real_pages.py --aeb DIR --readability DIR --newspaper4k DIR [--l3s DIR] [--newspaper DIR]
+                                    [--limit N] [--no-model] [--misses N] [--dump FILE]
 
 Each DIR is a public repository holding saved pages with hand-made ground truth, either a checkout or a git
 directory (read with `git archive`; nothing of them is stored in this repository):
