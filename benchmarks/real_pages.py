@@ -1,7 +1,7 @@
 """Reading real saved news pages, through the door a user uses, next to trafilatura and newspaper4k.
 
-    python benchmarks/real_pages.py --aeb DIR --readability DIR --newspaper4k DIR [--newspaper DIR]
-                                    [--limit N] [--no-model] [--keep DIR]
+    python benchmarks/real_pages.py --aeb DIR --readability DIR --newspaper4k DIR [--l3s DIR] [--newspaper DIR]
+                                    [--limit N] [--no-model] [--misses N] [--dump FILE]
 
 Each DIR is a public repository holding saved pages with hand-made ground truth, either a checkout or a git
 directory (read with `git archive`; nothing of them is stored in this repository):
@@ -13,6 +13,10 @@ directory (read with `git archive`; nothing of them is stored in this repository
                "Lorem ipsum" are its synthetic layout cases, left out), 2010-2023, many old or odd layouts.
 --newspaper4k  AndyTheFactory/newspaper4k: tests/data/{html,txt,metadata}/<name>.*; 2018-2023, several
                languages, with titles.
+--l3s          geodrome/page-signal: L3S-GN1-*/{original,annotated}/<uuid>.html; the L3S-GN1 set of 621 news
+               pages of 2008 from 408 sites, each labelled by hand (Kohlschuetter et al., WSDM 2010): the spans
+               marked headline (x-nc-sel1) are the headline, those marked full text (x-nc-sel2) the body
+               (captions, related links and comments are not).
 --newspaper    codelucas/newspaper: tests/data/{html,text}/<name>.*; 157 pages of 2013-2016. Its expected
                texts were made with newspaper itself, so this source favours newspaper4k (reported apart).
 
@@ -131,8 +135,30 @@ def newspaper_pages(root: Path) -> list[Page]:
             for path in sorted((data / "html").glob("*.html")) if (data / "text" / f"{path.stem}.txt").is_file()]
 
 
+def l3s_pages(root: Path) -> list[Page]:
+    from lxml import html as lxml_html
+
+    pages = []
+    for folder in sorted(root.glob("L3S-GN1-*")):
+        for original in sorted((folder / "original").glob("*.html")):
+            annotated = folder / "annotated" / original.name
+            if not annotated.is_file():
+                continue
+            tree = lxml_html.fromstring(annotated.read_bytes())
+            # Labels are on text blocks (text not broken by a tag other than <a>): a labelled span that
+            # wraps other elements is the annotator's markup spilling over a whole menu, not a block.
+            parts = lambda label: [span.text_content().strip() for span in tree.xpath(  # noqa: E731
+                f'//span[contains(concat(" ", @class, " "), " {label} ")][not(.//*[not(self::a)])]')]
+            body = "\n".join(part for part in parts("x-nc-sel2") if part)
+            headline = " ".join(" ".join(parts("x-nc-sel1")).split())
+            if body:
+                pages.append(Page("l3s-gn1", original.stem, original.read_bytes(), body, headline or None))
+    return pages
+
+
 SOURCES = {"aeb": (aeb_pages, ["html", "ground-truth.json"]), "readability": (readability_pages, ["test/test-pages"]),
-           "newspaper4k": (newspaper4k_pages, ["tests/data"]), "newspaper": (newspaper_pages, ["tests/data"])}
+           "newspaper4k": (newspaper4k_pages, ["tests/data"]), "l3s": (l3s_pages, [f"L3S-GN1-20100130203947-00001/{part}" for part in ("original", "annotated")]),
+           "newspaper": (newspaper_pages, ["tests/data"])}
 
 
 # ------------------------------------------------------------------------------------------------ metrics
@@ -249,7 +275,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--limit", type=int, default=None, help="only the first N pages of each source")
     parser.add_argument("--no-model", action="store_true", help="skip summary/evidence (topic only: faster)")
     parser.add_argument("--no-newspaper4k", action="store_true", help="do not run newspaper4k")
-    parser.add_argument("--misses", type=int, default=0, help="print up to N headline and body misses")
+    parser.add_argument("--misses", type=int, default=0,
+                        help="print up to N headline and body misses (tuning part only: the held-out part is never shown)")
+    parser.add_argument("--dump", type=Path, default=None,
+                        help="write per-page figures (JSON lines) of the tuning part here, for looking at misses")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     scratch = Path(tempfile.mkdtemp(prefix="real-pages-"))
@@ -274,7 +303,8 @@ def main(argv: list[str] | None = None) -> None:
     body_rows: dict[tuple[str, str, str], list] = defaultdict(list)  # (system, source, part) -> rows
     head_rows: dict[tuple[str, str, str], list] = defaultdict(list)
     counts: Counter = Counter()
-    misses: list[str] = []
+    misses: list[tuple[str, bool]] = []  # (line, held out)
+    dump_rows: list[dict] = []
     for page in pages:
         part = "held-out" if page.held_out else "tuning"
         record = results.get(page.id, {})
@@ -283,7 +313,7 @@ def main(argv: list[str] | None = None) -> None:
         if "error" in record:
             counts[("refused", page.source)] += 1
             counts[("refused for size", page.source)] += "limit" in record["error"]
-            misses.append(f"REFUSED {page.id}: {record['error'][:150]}")
+            misses.append((f"REFUSED {page.id}: {record['error'][:150]}", page.held_out))
         for name, read in readers.items():
             try:
                 found[name] = read(page.html)
@@ -295,7 +325,12 @@ def main(argv: list[str] | None = None) -> None:
             if page.headline:
                 head_rows[(name, page.source, part)].append(headline_right(page.headline, title))
         if page.headline and not headline_right(page.headline, found["presslens"][1]):
-            misses.append(f"HEADLINE {page.id}: expected {page.headline!r}, got {found['presslens'][1]!r}")
+            misses.append((f"HEADLINE {page.id}: expected {page.headline!r}, got {found['presslens'][1]!r}",
+                           page.held_out))
+        if args.dump and not page.held_out:
+            dump_rows.append({"id": page.id, "headline": page.headline, **{
+                name: {"title": title, "prf": page_prf(page.body, text), "chars": len(text)}
+                for name, (text, title) in found.items()}})
         body = shingles(page.body, 3)
         for role, chosen in (("summary", record.get("summary", {}).get("sentences", [])),
                              ("evidence", [e for s in record.get("stances", []) for e in s.get("evidence", [])])):
@@ -303,8 +338,10 @@ def main(argv: list[str] | None = None) -> None:
                 counts[(role, page.source)] += 1
                 if outside(sentence["text"], body):
                     counts[(role + " outside", page.source)] += 1
-                    misses.append(f"{role.upper()} {page.id}: {sentence['text'][:140]!r}")
+                    misses.append((f"{role.upper()} {page.id}: {sentence['text'][:140]!r}", page.held_out))
 
+    if args.dump:
+        args.dump.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in dump_rows), encoding="utf-8")
     systems = ["presslens", *readers]
     sources = sorted({p.source for p in pages})
     print(f"\n{len(pages)} pages ({sum(p.held_out for p in pages)} held out) from {len(sources)} sources")
@@ -337,7 +374,7 @@ def main(argv: list[str] | None = None) -> None:
     ours, theirs = reading_times(pages)
     print(f"\nreading time per page: presslens read_article {1000 * ours:.1f} ms, trafilatura.extract "
           f"{1000 * theirs:.1f} ms (x{ours / theirs:.2f}), same run, page by page")
-    for line in misses[: args.misses]:
+    for line in [m for m, held in misses if not held][: args.misses]:
         print("  " + line)
 
 

@@ -126,6 +126,13 @@ def test_chrome_is_never_the_headline():
          "Rates held at 5% as inflation slows"),
         ("Evolve: Shared Mutable History\u00b6", None, "Evolve: Shared Mutable History"),
         ("The 2024 budget in ten charts", None, "The 2024 budget in ten charts"),
+        # old (2008) page titles: a site named after the headline, a spaced colon, sections first, a domain
+        ("Harbour wall repaired (from Harbour Times)", None, "Harbour wall repaired"),
+        ("Harbour wall repaired after two winters on HarbourSports.com", None, "Harbour wall repaired after two winters"),
+        ("The Harbour : Sport / Sailing : Harbour wall repaired after two winters", None,
+         "Harbour wall repaired after two winters"),
+        ("Channel 9 - News - Harbour wall repaired after two winters", None, "Harbour wall repaired after two winters"),
+        ("WHBR.com, Harbour News and Weather - Harbour wall repaired", None, "Harbour wall repaired"),
     ],
 )
 def test_site_name_tails_are_cut_from_page_titles(title, site, expected):
@@ -167,6 +174,14 @@ def test_an_h1_that_is_page_furniture_is_never_the_headline():
         "Read more",
         "Share this article",
         "WHAT HAPPENS NEXT",
+        # page furniture on old and new pages (issue 19)
+        "Copyright \u00a9 2003-2008 Harbour News. All Rights Reserved.",
+        "Home | News Archives | Browse | Feedback | About us",
+        "E-mail this article to a friend Printable version",
+        "Category: World (Politics)",
+        "This material may not be published, broadcast, rewritten or redistributed.",
+        "[Contact Us][Feedback][Privacy][Advertise]",
+        "Please read our Terms and Conditions and Privacy Statement before using this site.",
     ],
 )
 def test_non_article_sentences(sentence):
@@ -185,6 +200,9 @@ def test_non_article_sentences(sentence):
         "Das Thema wird seit Jahren diskutiert: Die elektronische Patientenakte (ePA)",
         "US officials said the talks failed.",
         "POISON.",
+        "Facebook said the application had broken its terms of service.",
+        "The copyright case is to be heard in May.",
+        "She sent the article to her editor, who printed it.",
     ],
 )
 def test_article_sentences_are_kept(sentence):
@@ -265,3 +283,52 @@ def test_the_kept_characters_warning_counts_all_the_text_of_the_page():
     kept, total = (int(n.replace(",", "")) for n in re.findall(r"\((\S+) of (\S+) characters", note)[0])
     assert total >= 1.5 * kept  # the 60 menu links count, as a reader sees them
     assert _count(article) == 20
+
+
+@pytest.mark.parametrize("marker", ["E-mail this article to a friend", "E-mail this to a friend", "Back to headlines",
+                                    "Today's Most-Read Articles"])
+def test_what_follows_the_end_of_the_article_on_a_page_is_left_out(marker):
+    """An old page whose footer the extractor keeps: share line, copyright, more stories (issue 19)."""
+    story = "".join(f"<p>The harbour wall was repaired over the summer by builder number {i} from the town, "
+                    f"after waves had broken over the road in a storm two winters ago.</p>" for i in range(8))
+    tail = (f"<p>{marker}</p><p>Council votes to close the old pier</p>"
+            "<p>New lifeboat arrives in the bay after a long wait for the crew.</p>")
+    article = read_article(f"<html><body><div>{story}{tail}</div></body></html>")
+    assert article.sentences[-1].startswith("The harbour wall was repaired over the summer by builder number 7")
+    assert any("left out the end of the page after the article" in w for w in article.warnings)
+    # Early in the text, a share line is only that line: the article goes on after it.
+    early = read_article(f"<html><body><div><p>E-mail this article to a friend</p>{story}</div></body></html>")
+    assert len(early.sentences) == 8
+
+
+def test_the_heading_a_title_part_names_is_the_headline_however_long_the_site_parts():
+    """"KHOU | Headline | SECTION | Breaking Houston News, Weather, Sports" on a page without og:title: the part
+    that names one of the page's headings is the headline, the long site parts are not (issue 19)."""
+    markup = ("<html><head><title>WHBR | Harbour wall repaired after two winters | LOCAL NEWS | Breaking Harbour "
+              "News, Weather, Sports, Traffic and Tides</title></head><body>"
+              "<div class='site-title'>Breaking Harbour News, Weather, Sports, Traffic and Tides</div>"
+              "<div class='storyHeadline'>Harbour wall repaired after two winters</div>"
+              "<p>The harbour wall was repaired over the summer by a team of twelve builders from the town.</p>"
+              "<p>It had been damaged in a storm two winters ago, when waves broke over the road.</p></body></html>")
+    assert read_article(markup).title == "Harbour wall repaired after two winters"
+
+
+def test_a_title_never_closed_does_not_swallow_the_page():
+    """Saved pages cut short or mangled: "<title>Harbour News<script ..." with no </title> (issue 19)."""
+    markup = ("<html><head><title>Harbour News i library--><script src='x.js'></script></head><body>"
+              "<p>The harbour wall was repaired over the summer by a team of twelve builders from the town.</p>"
+              "<p>It had been damaged in a storm two winters ago, when waves broke over the road.</p></body></html>")
+    article = read_article(markup)
+    assert article.sentences[0].startswith("The harbour wall was repaired")
+    assert len(article.sentences) == 2
+
+
+def test_a_headline_glued_to_the_first_sentence_is_not_part_of_it():
+    """Old layouts put the headline and the lead in one block: "Mapping dark matter Astronomers have ..."."""
+    markup = ("<html><head><title>Harbour wall repaired</title></head><body><div>"
+              "<p><b>Harbour wall repaired</b> The harbour wall was repaired over the summer by twelve builders.</p>"
+              "<p>Harbour wall repaired walls are rare, the builders said of their work on the old pier.</p>"
+              "</div></body></html>")
+    article = read_article(markup)
+    assert article.sentences[0] == "The harbour wall was repaired over the summer by twelve builders."
+    assert article.sentences[1].startswith("Harbour wall repaired walls are rare")  # goes on in lower case: kept

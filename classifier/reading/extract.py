@@ -87,7 +87,6 @@ def extract_page(markup: str, warnings: list[str]) -> Page:
         return Page(text=text, title=clean_title(page_title, None))
     _unwrap_page_forms(tree)
     site = _meta(tree, "og:site_name", "application-name")
-    title = choose_headline(tree, site)
 
     options = dict(include_comments=False, include_tables=True, favor_precision=True, deduplicate=False,
                    date_extraction_params={"extensive_search": False, "original_date": True})
@@ -129,6 +128,7 @@ def extract_page(markup: str, warnings: list[str]) -> Page:
                         + (f" (left out {parts})" if parts else ""))
 
     listing = _looks_like_listing(tree, blocks)  # trafilatura worked on a copy: `tree` is the whole page
+    title = choose_headline(tree, site)
     return Page(
         text=text,
         title=title or _usable_or_none(clean_title(getattr(document, "title", None), site)),

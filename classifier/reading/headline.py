@@ -21,7 +21,7 @@ _SPACES = re.compile(r"\s+")
 # " | Site", " - Site", " — Site", " · Site", " :: Site", "Headline_Section_Site" (Chinese portals),
 # "Section- Headline" (a hyphen glued to the word before it and a space after).
 _TITLE_SEPARATOR = re.compile(
-    r"\s+(?:[|\-\u2013\u2014\u00b7\u2022\u00bb~/]|::)\s+|\s*\|\s*"
+    r"\s+(?:[|\-\u2013\u2014\u00b7\u2022\u00bb~/:]|::)\s+|\s*\|\s*"
     r"|(?<=[\u3000-\u9fff\uff00-\uffef])\s*_\s*|\s*_\s*(?=[\u3000-\u9fff])"
     r"|(?<=[A-Za-z])-\s+(?=[A-Z0-9])"
 )
@@ -36,6 +36,10 @@ _DATE = (rf"(?:\d{{4}}-\d{{1,2}}-\d{{1,2}}|\d{{1,2}}[./]\d{{1,2}}[./]\d{{2,4}}|{
 _LEADING_DATE = re.compile(rf"^\(?{_DATE}\)?\s*(?:[|:\-\u2013\u2014,]\s*)?(?=\S)", re.IGNORECASE)
 _TRAILING_DATE = re.compile(rf"(?<=\S)\s*(?:[|:\-\u2013\u2014,]\s*)?\(?(?:updated:?\s*)?{_DATE}\)?$", re.IGNORECASE)
 _TRAILING_MARKS = re.compile(r"\s*[\u00b6#\u2693]+$")  # a heading's permalink mark ("Title¶")
+# "Headline (from Harrow Times)", "Headline on ChicagoSports.com": the site named after the headline.
+_FROM_SITE = re.compile(r"\s+(?:\((?:from|via)\s[^()]{2,40}\)|on\s+(?:www\.)?[\w-]+\.(?:com|net|org|co\.uk|co|in|au|ca))$",
+                        re.IGNORECASE)
+_DOMAIN_WORD = re.compile(r"\b[\w-]{2,}\.(?:com|net|org|co\.uk|com\.au|co\.in)\b", re.IGNORECASE)
 _CJK = re.compile(r"[\u3000-\u9fff\uac00-\ud7af]")
 SITE_TAIL_MAX_WORDS = 4
 GENERIC_MAX_WORDS = 3  # a candidate this short is a site or section name when the page has a real headline
@@ -56,17 +60,23 @@ _FURNITURE = re.compile(
 
 
 def choose_headline(tree, site: str | None) -> str | None:
-    """The headline a reader sees: the article's <h1> when the page's metadata agrees with it, else og:title,
-    else the <title> without its site-name parts, else the <h1>. Page chrome and furniture, the bare site
-    name, and a short generic name when the page has a longer headline, never."""
+    """The headline a reader sees: the article's <h1> when the page's metadata agrees with it; else a heading
+    of the page (<h1>-<h3>, or marked as a headline or title) that one part of og:title/<title> names; else
+    og:title, else the <title> without its site-name parts, else the <h1>. Page chrome and furniture, the bare
+    site name, and a short generic name when the page has a longer headline, never."""
     page_title = tree.findtext(".//title")
-    social = clean_title(_meta(tree, "og:title", "twitter:title"), site, page_title)
+    raw_social = _meta(tree, "og:title", "twitter:title")
+    social = clean_title(raw_social, site, page_title)
     title = clean_title(page_title, site)
     headings = _h1s(tree)
     for heading in headings:
         if any(candidate and _agree(heading, candidate) for candidate in (social, title)):
             return heading
     site_key = fold(site) if site else None
+    others = [h for h in _headings(tree) if fold(h) != site_key]
+    named = _named_heading(others, (raw_social, page_title))
+    if named:
+        return named
     candidates = [c for c in (social, title, headings[0] if headings else None)
                   if c and usable(c) and fold(c) != site_key]
     longest = max((_words(c) for c in candidates), default=0)
@@ -75,6 +85,56 @@ def choose_headline(tree, site: str | None) -> str | None:
             continue  # "The Times", "People today": a name, while the page has a headline
         return candidate
     return candidates[0] if candidates else None
+
+
+NAMED_AGREEMENT = 0.8  # a heading named by one part of a title: nearly the same words, not a look-alike
+HEADING_MAX_WORDS = 30
+# Elements a headline may sit in, and the class/id marks of one ("eadline"/"itle": Headline, storyTitle ...).
+# One walk over the tree in lxml's iter(): an XPath over every element's class cost twice as much.
+_HEADING_TAGS = ("h1", "h2", "h3", "div", "span", "td", "p", "font", "b", "strong", "a", "header")
+_HEADLINE_MARK = re.compile(r"eadline|itle")
+_NOT_HEADLINE_MARK = re.compile(r"site|logo|brand|widget|sidebar|nav|menu|footer|related|section|blog-?title|promo")
+
+
+def _headings(tree) -> list[str]:
+    """Texts of the page's headings and of elements marked as a headline or title, furniture left out."""
+    found = []
+    for element in tree.iter(*_HEADING_TAGS):
+        marks = f"{element.get('class', '')} {element.get('id', '')}"
+        if element.tag not in ("h1", "h2", "h3") and not _HEADLINE_MARK.search(marks):
+            continue
+        marks = marks.casefold()
+        if _NOT_HEADLINE_MARK.search(marks):
+            continue  # "site-title", "logo", "widget-title": the site's name or a box's label
+        text = _TRAILING_MARKS.sub("", _SPACES.sub(" ", element.text_content()).strip())
+        if text and 2 <= _words(text) <= HEADING_MAX_WORDS and usable(text) and text not in found:
+            found.append(text)
+    return found
+
+
+def _named_heading(headings: list[str], titles: tuple[str | None, ...]) -> str | None:
+    """The heading that one part of a page title names ("KHOU | FBI to post mug shots | STATE NEWS |
+    Breaking Houston News" names the page's "FBI to post mug shots"): the site and section parts around
+    it, however long, are then known to be the site's."""
+    for raw in titles:
+        if not raw:
+            continue
+        raw = _SPACES.sub(" ", raw).strip()
+        spans = _parts(raw) + _colon_parts(raw)
+        for start, end in spans:
+            part = raw[start:end].strip()
+            if _words(part) < 3:
+                continue
+            for heading in headings:
+                if _words(heading) >= 3 and _agree(heading, part, NAMED_AGREEMENT):
+                    return heading
+    return None
+
+
+def _colon_parts(title: str) -> list[tuple[int, int]]:
+    """"Site : Headline" / "Site: Section: Headline": the part after the last colon."""
+    index = title.rfind(": ")
+    return [(index + 2, len(title))] if index > 0 else []
 
 
 def _meta(tree, *names: str) -> str | None:
@@ -96,10 +156,10 @@ def _h1s(tree) -> list[str]:
     return found
 
 
-def _agree(a: str, b: str) -> bool:
+def _agree(a: str, b: str, dice: float = 0.6) -> bool:
     """Mostly the same words (Dice >= 0.6): "X hands-on: the Y moment" and "X is the Y moment" agree."""
     left, right = set(fold(a).split()), set(fold(b).split())
-    return bool(left and right) and 2 * len(left & right) / (len(left) + len(right)) >= 0.6
+    return bool(left and right) and 2 * len(left & right) / (len(left) + len(right)) >= dice
 
 
 def clean_title(title: str | None, site: str | None, page_title: str | None = None) -> str | None:
@@ -113,6 +173,8 @@ def clean_title(title: str | None, site: str | None, page_title: str | None = No
         return None
     title = _TRAILING_MARKS.sub("", _SPACES.sub(" ", title).strip())
     title = _without_dates(title)
+    cut = _FROM_SITE.sub("", title)
+    title = cut if _words(cut) >= 2 else title
     if _HYPHENED_SECTION.search(title):
         cut = _SPACES.sub(" ", _HYPHENED_SECTION.sub(" ", title)).strip()
         title = cut if _words(cut) >= 2 else title
@@ -129,22 +191,29 @@ def clean_title(title: str | None, site: str | None, page_title: str | None = No
     text = lambda span: title[span[0] : span[1]]  # noqa: E731
     first_separator = title[spans[0][1] : spans[1][0]]
     after_site = False
-    while len(spans) > 1 and (fold(text(spans[0])) in known or _DOMAIN.match(text(spans[0]).strip())
+    if len(spans) >= 3 and all(_words(text(span)) <= 3 for span in spans[:-1]) and _words(text(spans[-1])) >= 4:
+        spans = spans[-1:]  # "Channel 4 - News - Briton murdered in New Zealand": site and sections first
+    while len(spans) > 1 and (fold(text(spans[0])) in known or _is_site(text(spans[0]))
                               or ("|" in first_separator and _words(text(spans[0])) <= 2)
                               or (after_site and _words(text(spans[0])) <= 2)):
         # "Site - Headline", "Opinion | Headline", "site.com - Music- Headline" (a section after the site)
-        after_site = fold(text(spans[0])) in known or bool(_DOMAIN.match(text(spans[0]).strip()))
+        after_site = fold(text(spans[0])) in known or _is_site(text(spans[0]))
         spans = spans[1:]
         first_separator = title[spans[0][1] : spans[1][0]] if len(spans) > 1 else ""
     while len(spans) > 1:
         last, rest = text(spans[-1]), title[spans[0][0] : spans[-2][1]]
-        if fold(last) in known or _DOMAIN.match(last.strip()) or (
+        if fold(last) in known or _is_site(last) or (
             _words(last) <= SITE_TAIL_MAX_WORDS and _words(rest) >= _words(last)
         ):
             spans = spans[:-1]
         else:
             break
     return _without_dates(title[spans[0][0] : spans[-1][1]].strip()) or None
+
+
+def _is_site(part: str) -> bool:
+    """A domain, or a part naming one ("WTNH.com, Connecticut News and Weather")."""
+    return bool(_DOMAIN.match(part.strip()) or _DOMAIN_WORD.search(part))
 
 
 def _without_dates(title: str) -> str:

@@ -9,8 +9,9 @@ paragraphs nests them 300 deep, and libxml2 silently dropped everything past the
 nested divs lost the rest of the page). With `huge_tree` it nests up to 2,048; a page deeper than that
 (libxml2 reports "Excessive depth"), or with many <div>s never closed, is parsed again with its
 <div>/<span>/<font> tags taken out, which keeps every word. Text after </body> or </html> goes into the
-body, as in a browser. The measure of the page's text comes from the markup, not from the tree, so that a
-parser that drops text cannot make the "kept N of M characters" warning look better than it is.
+body, as in a browser, and a <title> never closed does not swallow the page. The measure of the page's
+text comes from the markup, not from the tree, so that a parser that drops text cannot make the "kept N
+of M characters" warning look better than it is.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ _TAG = re.compile(r"<[^<>]*>")
 _END_TAGS = re.compile(r"</(?:body|html)\s*>", re.IGNORECASE)
 _DIV_TAGS = re.compile(r"<(/?)div\b", re.IGNORECASE)
 UNCLOSED_DIVS = 32  # more <div> than </div> tags: sloppy markup, not a page's own layout
+_TITLE_OPEN = re.compile(r"<title\b[^<>]*>", re.IGNORECASE)
+_TITLE_CLOSE = re.compile(r"</title\s*>", re.IGNORECASE)
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 
 
@@ -46,6 +49,10 @@ def parse_html(markup: str):
     """The page's lxml tree (an HtmlElement), or None when lxml cannot parse it."""
     # A browser puts what follows </body> or </html> into the body; libxml2 drops it: so the end tags go.
     markup = _END_TAGS.sub(" ", markup)
+    if _TITLE_OPEN.search(markup) and not _TITLE_CLOSE.search(markup):
+        # A <title> never closed holds the rest of the page as its text (the parser reads it raw up to
+        # </title>): seen on saved pages cut short or mangled. Its tag goes; its text is the page's.
+        markup = _TITLE_OPEN.sub(" ", markup, count=1)
     tree = _parse(markup)
     if tree is not None and (_too_deep() or _unclosed_groups(markup)):
         flat = _parse(_GROUPING_TAGS.sub(" ", markup))
