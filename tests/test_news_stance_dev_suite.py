@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from pathlib import Path
 
 import pytest
 
 from training import stance_suites
-from training.stance_suites import LABELS, NEWS_FIELDS, NEWS_SUITE, WHERE
-
-DEV_SUITE = NEWS_SUITE.with_name("news_stance_dev.jsonl")
+from training.stance_suites import DEV_SUITE, LABELS, NEWS_FIELDS, NEWS_SUITE, WHERE
 KINDS = {"confirmation", "denial", "self_denial", "debunk", "retraction", "correction", "number_contradiction",
          "test_result", "satire_traced", "report", "unrelated"}
 
@@ -43,16 +40,7 @@ def test_items_have_exactly_the_fields_and_valid_values(items):
             assert item["label"] == "discuss", item["id"]
 
 
-def test_decisive_sentences_are_in_the_text_and_where_follows_them(items):
-    for item in items:
-        assert isinstance(item["decisive"], list), item["id"]
-        if item["label"] == "unrelated":
-            assert item["decisive"] == [], item["id"]
-            continue
-        assert item["decisive"], f"{item['id']}: no deciding sentence"
-        for sentence in item["decisive"]:
-            assert sentence in item["text"], f"{item['id']}: {sentence!r} is not in its text"
-        assert stance_suites.where_of(item["text"], item["decisive"]) == item["where"], item["id"]
+# Deciding sentences and `where` are checked for both suites in tests/test_stance_suites.py.
 
 
 def test_bodies_are_news_length(items):

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from training import stance_suites
-from training.stance_suites import LABELS, NEWS_FIELDS, NEWS_SUITE, WHERE
+from training.stance_suites import DEV_SUITE, LABELS, NEWS_FIELDS, NEWS_SUITE, WHERE
 
 ROOT = Path(__file__).resolve().parents[1]
 REFUTATION_KINDS = {"denial", "debunk", "retraction", "correction", "number_contradiction", "satire_traced",
@@ -39,8 +39,9 @@ def test_every_item_has_the_fields_and_a_valid_label(items):
         assert (item["label"] == "unrelated") == (item["kind"] == "unrelated") == (item["where"] == "none"), item["id"]
 
 
-def test_decisive_sentences_are_in_the_text_and_where_follows_them(items):
-    for item in items:
+@pytest.mark.parametrize("suite", [NEWS_SUITE, DEV_SUITE], ids=["news", "dev"])
+def test_decisive_sentences_are_in_the_text_and_where_follows_them(suite):
+    for item in stance_suites.load_news(suite):
         assert isinstance(item["decisive"], list), item["id"]
         if item["label"] == "unrelated":
             assert item["decisive"] == [], item["id"]

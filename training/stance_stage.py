@@ -27,7 +27,7 @@ from classifier.model import PresslensModel, load_tokenizer
 
 from .config import BF16_HELP, parse_dataclass_args, training_bf16
 from .stance_data import IGNORE, LABEL_VERDICTS, SENTENCE_LABELS, WRITTEN_DIR, MixtureConfig, build_mixture, describe
-from .train import build_optimizer, class_weights, load_training_state, save_training_state, set_seed, STATE_FILE
+from .train import class_weights, save_training_state, set_seed, start_or_resume
 
 TRAINABLE = ("stance_adapter.", "stance_attention.", "stance_head.", "sentence_stance_head.")
 DEFAULT_INIT = str(Path(__file__).resolve().parent.parent / "classifier" / "default_model")
@@ -168,12 +168,7 @@ def train_stance(config: StanceStageConfig) -> Path:
           f"{describe(examples, stance_labels)}\nstance class weights "
           f"{dict(zip(stance_labels, [round(w, 3) for w in stance_weights.tolist()]))}", flush=True)
 
-    optimizer, scheduler = build_optimizer(model, config, len(batches))
-    checkpoint = output / "checkpoint"
-    step, elapsed_before = 0, 0.0
-    if (checkpoint / STATE_FILE).is_file():
-        step, elapsed_before = load_training_state(checkpoint, model, optimizer, scheduler)
-        print(f"resumed from {checkpoint} at step {step}/{len(batches)}", flush=True)
+    optimizer, scheduler, checkpoint, step, elapsed_before = start_or_resume(model, config, len(batches), output)
 
     model.train()
     model.encoder.embeddings.eval()  # frozen: compute what inference computes

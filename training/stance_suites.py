@@ -256,10 +256,13 @@ def calibration_figures(rows: Sequence[dict], scores: Sequence[dict[str, float]]
     """Expected calibration error of the top score, and the mean top score of right and wrong answers."""
     top = [max(s.values()) for s in scores]
     right = [max(s, key=s.get) == r["label"] for r, s in zip(rows, scores)]
-    mean = lambda xs: round(sum(xs) / len(xs), 3) if xs else None  # noqa: E731
     return {"ece": round(metrics.expected_calibration_error(top, right), 4),
-            "mean top score right": mean([t for t, ok in zip(top, right) if ok]),
-            "mean top score wrong": mean([t for t, ok in zip(top, right) if not ok])}
+            "mean top score right": _mean([t for t, ok in zip(top, right) if ok]),
+            "mean top score wrong": _mean([t for t, ok in zip(top, right) if not ok])}
+
+
+def _mean(values: Sequence[float]) -> float | None:
+    return round(sum(values) / len(values), 3) if values else None
 
 
 def fit_stance_temperature(rows: Sequence[dict], scores: Sequence[dict[str, float]], current: float) -> float:

@@ -250,6 +250,18 @@ def save_training_state(directory: Path, model, optimizer, scheduler, step: int,
     swap_in(tmp, directory)
 
 
+def start_or_resume(model, config, total_steps: int, output: Path):
+    """(optimizer, scheduler, checkpoint folder, step, minutes-so-far in seconds): a fresh start, or the
+    state of the run's last checkpoint when there is one (a rerun of the same command resumes exactly)."""
+    optimizer, scheduler = build_optimizer(model, config, total_steps)
+    checkpoint = output / "checkpoint"
+    step, elapsed_before = 0, 0.0
+    if (checkpoint / STATE_FILE).is_file():
+        step, elapsed_before = load_training_state(checkpoint, model, optimizer, scheduler)
+        print(f"resumed from {checkpoint} at step {step}/{total_steps}", flush=True)
+    return optimizer, scheduler, checkpoint, step, elapsed_before
+
+
 def load_training_state(directory: Path, model, optimizer, scheduler) -> tuple[int, float]:
     meta = json.loads((directory / STATE_FILE).read_text(encoding="utf-8"))
     model.load_state_dict(PresslensModel.from_pretrained(directory).state_dict())
@@ -310,12 +322,7 @@ def train(config: TrainConfig) -> Path:
     print(f"prepared data in {time.time() - t0:.0f}s: {tasks_line}"
           + f"; {len(schedule)} steps; stance class weights {dict(zip(stance_labels, stance_weights.tolist()))}", flush=True)
 
-    optimizer, scheduler = build_optimizer(model, config, len(schedule))
-    checkpoint = output / "checkpoint"
-    step, elapsed_before = 0, 0.0
-    if (checkpoint / STATE_FILE).is_file():
-        step, elapsed_before = load_training_state(checkpoint, model, optimizer, scheduler)
-        print(f"resumed from {checkpoint} at step {step}/{len(schedule)}", flush=True)
+    optimizer, scheduler, checkpoint, step, elapsed_before = start_or_resume(model, config, len(schedule), output)
 
     model.train()
     freeze_shared_dropout(model)
