@@ -394,6 +394,8 @@ def trained_heads(config: PresslensConfig) -> list[str] | None:
             return None
         if recipe.get("stage") in ("summary", "stance"):  # the summary and stance stages (training/*_stage.py)
             found.add(recipe["stage"])
+        elif recipe.get("stage") == "soup":  # an average of runs (training/soup.py) fits no head of its own
+            continue
         elif isinstance(recipe.get("tasks"), str):
             found.update(task.strip() for task in recipe["tasks"].split(","))
         else:
