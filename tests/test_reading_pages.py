@@ -332,3 +332,28 @@ def test_a_headline_glued_to_the_first_sentence_is_not_part_of_it():
     article = read_article(markup)
     assert article.sentences[0] == "The harbour wall was repaired over the summer by twelve builders."
     assert article.sentences[1].startswith("Harbour wall repaired walls are rare")  # goes on in lower case: kept
+
+
+_HARBOUR_STORY = ("<p>The harbour wall at Eastcombe was repaired over the summer by a team of twelve builders from the "
+                  "town, the council said on Monday.</p><p>It had been damaged in a storm two winters ago, when waves "
+                  "broke over the road and flooded the cafes along the front.</p>")
+
+
+@pytest.mark.parametrize("head", ["<title>Eastcombe Evening Courier</title>", "", "<title>Local News Wire</title>"])
+def test_a_title_that_is_the_site_name_gives_way_to_the_headline_above_the_article(head):
+    """Old pages whose <title> is only the site's name (or that have none) show the headline as a plain line
+    just above the article, with a date and "Print | E-mail" between: that line, which shares words with the
+    article's lead, is the headline; the menu above it is not (issue 19)."""
+    markup = (f"<html><head>{head}</head><body><div id='top'><a href='/'>Home</a> <a href='/s'>Sport</a> "
+              "<a href='/n'>Harbour news</a></div><div id='main'><div class='big'>Harbour wall repaired after two "
+              "winters</div><div>Monday, 12 May 2008 <a href='#'>Print</a> | <a href='#'>E-mail</a></div>"
+              f"<div>{_HARBOUR_STORY}</div></div></body></html>")
+    assert read_article(markup).title == "Harbour wall repaired after two winters"
+
+
+def test_a_headline_that_shares_no_word_with_the_lead_is_kept_when_it_is_the_h1():
+    """A feature headline ("Stone and sea") shares no word with the lead: kept as the page's <h1>, never
+    replaced by a nearby line that happens to share words with it."""
+    markup = ("<html><head><title>Stone and sea | Eastcombe Evening Courier</title></head><body>"
+              "<h1>Stone and sea</h1><p class='kicker'>Harbour wall works</p>" + _HARBOUR_STORY + "</body></html>")
+    assert read_article(markup).title == "Stone and sea"

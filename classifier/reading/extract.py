@@ -128,10 +128,10 @@ def extract_page(markup: str, warnings: list[str]) -> Page:
                         + (f" (left out {parts})" if parts else ""))
 
     listing = _looks_like_listing(tree, blocks)  # trafilatura worked on a copy: `tree` is the whole page
-    title = choose_headline(tree, site)
+    title = choose_headline(tree, site, blocks, _usable_or_none(clean_title(getattr(document, "title", None), site)))
     return Page(
         text=text,
-        title=title or _usable_or_none(clean_title(getattr(document, "title", None), site)),
+        title=title,
         date=_field(document, "date"),
         author=_field(document, "author"),
         site=site or _field(document, "sitename"),

@@ -59,11 +59,29 @@ _FURNITURE = re.compile(
 )
 
 
-def choose_headline(tree, site: str | None) -> str | None:
+def choose_headline(tree, site: str | None, blocks: list[str] | None = None,
+                    fallback: str | None = None) -> str | None:
     """The headline a reader sees: the article's <h1> when the page's metadata agrees with it; else a heading
     of the page (<h1>-<h3>, or marked as a headline or title) that one part of og:title/<title> names; else
-    og:title, else the <title> without its site-name parts, else the <h1>. Page chrome and furniture, the bare
-    site name, and a short generic name when the page has a longer headline, never."""
+    og:title, else the <title> without its site-name parts, else the <h1>, else `fallback` (trafilatura's).
+    Page chrome and furniture, the bare site name, and a short generic name when the page has a longer
+    headline, never.
+
+    With the article's text (`blocks`): a choice that is not an <h1> and shares at most one word with the
+    article's lead (a site or section name as the whole <title>: "The Sports Network", "Charleston Daily
+    Mail"), or no choice at all, gives way to the headline-like line just before the article on the page that
+    shares at least two words with the lead (lead_headline)."""
+    chosen = _metadata_headline(tree, site) or fallback
+    if blocks:
+        lead = _lead_words(blocks)
+        if lead and (not chosen or (_shared(chosen, lead) < LEAD_SHARED and chosen not in _h1s(tree))):
+            found = lead_headline(tree, blocks, lead)
+            if found:
+                return found
+    return chosen
+
+
+def _metadata_headline(tree, site: str | None) -> str | None:
     page_title = tree.findtext(".//title")
     raw_social = _meta(tree, "og:title", "twitter:title")
     social = clean_title(raw_social, site, page_title)
@@ -85,6 +103,77 @@ def choose_headline(tree, site: str | None) -> str | None:
             continue  # "The Times", "People today": a name, while the page has a headline
         return candidate
     return candidates[0] if candidates else None
+
+
+# -- the line before the article ----------------------------------------------------------------------------
+LEAD_WORDS = 120  # the lead: the first words of the article's prose
+LOOKBACK_CHUNKS = 14
+LEAD_SHARED = 2  # words (their first five letters) the line shares with the lead: one is often a name or a date  # text pieces of the page before the article's first paragraph looked at, nearest first
+_STOPWORDS = frozenset(
+    "the a an and or but of to in on at for by with from as is are was were be been has have had it its this that "
+    "these those he she they we you his her their our not no after over into about than then will would can "
+    "could new says said more up out who what when how why".split())
+_NOT_TEXT = ("script", "style", "noscript", "select", "option", "textarea", "button")
+
+
+def _stems(text: str) -> set[str]:
+    return {word[:5] for word in fold(text).split() if len(word) > 2 and word not in _STOPWORDS}
+
+
+def _lead_words(blocks: list[str]) -> set[str]:
+    words: list[str] = []
+    for block in blocks:
+        if len(block.split()) >= 12:  # prose, not a headline, a byline or a date above the article
+            words += block.split()
+            if len(words) >= LEAD_WORDS:
+                break
+    return _stems(" ".join(words[:LEAD_WORDS]))
+
+
+def _shared(text: str, lead: set[str]) -> int:
+    return len(_stems(text) & lead)
+
+
+def lead_headline(tree, blocks: list[str], lead: set[str]) -> str | None:
+    """The headline-like line nearest before the article's first paragraph on the page (dates, bylines,
+    "Print | E-mail" and captions between them skipped) that shares a word with the article's lead: on pages
+    whose <title> is the site's name, or that have none, that line is what a reader sees as the headline."""
+    first = next((fold(b) for b in blocks if len(b.split()) >= 12), None)
+    body = tree.find(".//body")
+    if not first or body is None:
+        return None
+    chunks: list[tuple[str, object]] = []
+    start = None
+    for element in body.iter():
+        if not isinstance(element.tag, str) or element.tag in _NOT_TEXT:
+            text = None
+        else:
+            text = element.text
+        for piece, owner in ((text, element), (element.tail, element.getparent())):
+            if not piece or not piece.strip():
+                continue
+            key = fold(piece)
+            if len(key) >= 12 and first.startswith(key[:60]):
+                start = len(chunks)
+                break
+            chunks.append((piece, owner))
+        if start is not None:
+            break
+    if start is None:
+        return None
+    from .sentences import not_article  # here: sentences imports clean, as this module does
+
+    seen = 0
+    for piece, owner in reversed(chunks[max(0, start - LOOKBACK_CHUNKS) : start]):
+        text = _TRAILING_MARKS.sub("", _SPACES.sub(" ", piece).strip())
+        seen += 1
+        words = _words(text)
+        if not 2 <= words <= HEADING_MAX_WORDS or text[-1] in ".,;:" or not usable(text) or not_article(text):
+            continue
+        in_link = owner is not None and (owner.tag == "a" or any(a.tag == "a" for a in owner.iterancestors("a")))
+        if _shared(text, lead) >= (3 if in_link else LEAD_SHARED):
+            return text
+    return None
 
 
 NAMED_AGREEMENT = 0.8  # a heading named by one part of a title: nearly the same words, not a look-alike
