@@ -357,3 +357,17 @@ def test_a_headline_that_shares_no_word_with_the_lead_is_kept_when_it_is_the_h1(
     markup = ("<html><head><title>Stone and sea | Eastcombe Evening Courier</title></head><body>"
               "<h1>Stone and sea</h1><p class='kicker'>Harbour wall works</p>" + _HARBOUR_STORY + "</body></html>")
     assert read_article(markup).title == "Stone and sea"
+
+
+def test_normal_mode_wins_when_precision_mode_read_another_part_of_the_page():
+    """Precision mode's text normally lies inside normal mode's; an author box or a disclaimer under a short
+    post that normal mode does not have means precision mode read the wrong part of the page."""
+    from classifier.reading.extract import normal_mode_wins
+
+    box = ["Jo Marsh writes about money for the Courier and has covered the markets for over a decade now."]
+    post = ["Shares in Eastcombe Foods fell by a tenth on Monday after the firm said sales had slowed in spring.",
+            "The company blamed the wet weather and a price war among the town's three largest supermarkets."]
+    assert normal_mode_wins(box, post) == "elsewhere"
+    assert normal_mode_wins(post[:1], post) is None  # the same text, a little more of it: precision kept
+    # A short post of lines that are not prose: precision mode's is kept against an author box elsewhere.
+    assert normal_mode_wins(["Food as sculpture", "via a design blog"], box) is None
