@@ -371,3 +371,28 @@ def test_normal_mode_wins_when_precision_mode_read_another_part_of_the_page():
     assert normal_mode_wins(post[:1], post) is None  # the same text, a little more of it: precision kept
     # A short post of lines that are not prose: precision mode's is kept against an author box elsewhere.
     assert normal_mode_wins(["Food as sculpture", "via a design blog"], box) is None
+
+
+def test_the_line_above_the_article_is_never_an_image_caption_or_a_link_to_another_story():
+    """Between the headline and the article old pages put a photo and its caption, or "Related: <link>": both
+    share words with the lead, neither is the headline."""
+    markup = ("<html><head></head><body><div id='main'><div class='sh'>Harbour wall repaired after two winters</div>"
+              "<div><img src='wall.jpg'><div class='cap'>Twelve builders from the town worked on the wall</div></div>"
+              "<div>Related: <a href='/s/2'>Eastcombe harbour wall to be repaired by the council</a></div>"
+              f"<div>{_HARBOUR_STORY}</div></div></body></html>")
+    assert read_article(markup).title == "Harbour wall repaired after two winters"
+
+
+@pytest.mark.parametrize("title", [
+    "Eastcombe Evening Courier Online, News and Sport - Harbour wall repaired after two winters",
+    "Harbour wall repaired after two winters: Local: Eastcombe Courier",
+])
+def test_of_a_title_s_parts_the_one_the_lead_names_is_the_headline_however_long_the_site_part(title):
+    """A site part longer than the headline ("Eastcombe Evening Courier Online, News and Sport - Headline"): the
+    part that shares words with the article's lead, when no other part does, is the headline."""
+    markup = f"<html><head><title>{title}</title></head><body><div>{_HARBOUR_STORY}</div></body></html>"
+    assert read_article(markup).title == "Harbour wall repaired after two winters"
+
+
+def test_a_leading_date_with_its_weekday_is_cut_from_a_title():
+    assert _clean_title("Wednesday, 09 January 2008 Harbour wall repaired", None) == "Harbour wall repaired"

@@ -33,7 +33,8 @@ _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _DATE = (rf"(?:\d{{4}}-\d{{1,2}}-\d{{1,2}}|\d{{1,2}}[./]\d{{1,2}}[./]\d{{2,4}}|{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}"
          rf"|\d{{1,2}}\s+{_MONTH},?\s+\d{{4}})")
 # A date before or after the headline, with its separator or in brackets.
-_LEADING_DATE = re.compile(rf"^\(?{_DATE}\)?\s*(?:[|:\-\u2013\u2014,]\s*)?(?=\S)", re.IGNORECASE)
+_WEEKDAY = r"(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s+)?"  # "Wednesday, 09 January 2008 Headline"
+_LEADING_DATE = re.compile(rf"^\(?{_WEEKDAY}{_DATE}\)?\s*(?:[|:\-\u2013\u2014,]\s*)?(?=\S)", re.IGNORECASE)
 _TRAILING_DATE = re.compile(rf"(?<=\S)\s*(?:[|:\-\u2013\u2014,]\s*)?\(?(?:updated:?\s*)?{_DATE}\)?$", re.IGNORECASE)
 _TRAILING_MARKS = re.compile(r"\s*[\u00b6#\u2693]+$")  # a heading's permalink mark ("Title¶")
 # "Headline (from Harrow Times)", "Headline on ChicagoSports.com": the site named after the headline.
@@ -74,11 +75,35 @@ def choose_headline(tree, site: str | None, blocks: list[str] | None = None,
     chosen = _metadata_headline(tree, site) or fallback
     if blocks:
         lead = _lead_words(blocks)
+        if lead and chosen:
+            chosen = _part_the_lead_names(chosen, lead)
         if lead and (not chosen or (_shared(chosen, lead) < LEAD_SHARED and chosen not in _h1s(tree))):
-            found = lead_headline(tree, blocks, lead)
+            found = next((h for h in _h1s(tree) if _shared(h, lead) >= LEAD_SHARED), None) \
+                or lead_headline(tree, blocks, lead)
             if found:
                 return found
     return chosen
+
+
+def _part_the_lead_names(title: str, lead: set[str]) -> str:
+    """"UK Film and Television News - House Price Trend Is Down": of a title's parts, the one that shares two or
+    more words with the article's lead while no other part shares more than one (a town's name in the site's)
+    is the headline, however long the rest. Colons only cut parts after the headline ("Headline: Sport:
+    Rugby: News24"), never a head before it ("CES: ...")."""
+    raw = _SPACES.sub(" ", title).strip()
+    spans = _parts(raw)
+    colons = len(spans) < 2
+    parts = raw.split(": ") if colons else [raw[a:b].strip() for a, b in spans]
+    if len(parts) < 2:
+        return title
+    shared = [_shared(part, lead) for part in parts]
+    best = max(range(len(parts)), key=shared.__getitem__)
+    others = shared[:best] + shared[best + 1 :]
+    if colons and (best or any(_words(part) > 3 for part in parts[1:])):
+        return title  # "Headline: Sport: Rugby: News24" only; "Chapter two: What kind of word?" is one title
+    if shared[best] >= LEAD_SHARED and max(others) <= 1 and _words(parts[best]) >= 2:
+        return parts[best]
+    return title
 
 
 def _metadata_headline(tree, site: str | None) -> str | None:
@@ -170,10 +195,35 @@ def lead_headline(tree, blocks: list[str], lead: set[str]) -> str | None:
         words = _words(text)
         if not 2 <= words <= HEADING_MAX_WORDS or text[-1] in ".,;:" or not usable(text) or not_article(text):
             continue
-        in_link = owner is not None and (owner.tag == "a" or any(a.tag == "a" for a in owner.iterancestors("a")))
-        if _shared(text, lead) >= (3 if in_link else LEAD_SHARED):
+        if owner is None or _in_link(owner) or _by_an_image(owner):
+            continue  # a link is another story or the menu; a line by an image is its caption
+        if _shared(text, lead) >= LEAD_SHARED:
             return text
     return None
+
+
+def _in_link(element) -> bool:
+    chain = [element, *element.iterancestors()]
+    for node in chain:
+        if node.tag in ("h1", "h2", "h3"):
+            return False  # a heading that links to its own story
+        if node.tag == "a":
+            return True
+    return False
+
+
+def _by_an_image(element) -> bool:
+    """An image inside the element, or beside it in a small parent: the element's text is its caption."""
+    if element.find(".//img") is not None:
+        return True
+    parent = element.getparent()
+    if parent is None or len(parent) > CAPTION_PARENT_MAX_CHILDREN:
+        return False
+    return any(child is not element and isinstance(child.tag, str) and (child.tag == "img" or (
+        child.find(".//img") is not None and len(child.text_content()) < 40)) for child in parent)
+
+
+CAPTION_PARENT_MAX_CHILDREN = 12
 
 
 NAMED_AGREEMENT = 0.8  # a heading named by one part of a title: nearly the same words, not a look-alike
