@@ -396,3 +396,18 @@ def test_of_a_title_s_parts_the_one_the_lead_names_is_the_headline_however_long_
 
 def test_a_leading_date_with_its_weekday_is_cut_from_a_title():
     assert _clean_title("Wednesday, 09 January 2008 Harbour wall repaired", None) == "Harbour wall repaired"
+
+
+def test_a_headline_glued_to_the_article_s_first_block_by_a_table_layout_is_found():
+    """Old table layouts put the headline, the byline and the first paragraph in one cell: the headline's own
+    element among the block's first pieces, sharing words with the rest of the block, is the headline; a
+    row of menu links above it is not the article's first paragraph."""
+    markup = ("<html><head><title>Coastline Daily Online</title></head><body><table><tr><td>"
+              "<a href='/'>Home</a> | <a href='/n'>News and views of the town</a> | <a href='/s'>Sport</a> | "
+              "<a href='/w'>Weather and tides for the whole week ahead</a></td></tr><tr><td>"
+              "<span class='headingstory'>Harbour wall repaired after two winters</span> By JO MARSH Staff Writer "
+              "The harbour wall at Eastcombe was repaired over the summer by a team of twelve builders from the "
+              "town, the council said on Monday. It had been damaged in a storm two winters ago.</td></tr>"
+              "</table></body></html>")
+    article = read_article(markup)
+    assert article.title == "Harbour wall repaired after two winters"

@@ -147,7 +147,8 @@ def _stems(text: str) -> set[str]:
 
 def _lead_words(blocks: list[str]) -> set[str]:
     words: list[str] = []
-    for block in blocks:
+    first = _first_paragraph(blocks)
+    for block in blocks[blocks.index(first) if first else 0 :]:
         if len(block.split()) >= 12:  # prose, not a headline, a byline or a date above the article
             words += block.split()
             if len(words) >= LEAD_WORDS:
@@ -161,45 +162,68 @@ def _shared(text: str, lead: set[str]) -> int:
 
 def lead_headline(tree, blocks: list[str], lead: set[str]) -> str | None:
     """The headline-like line nearest before the article's first paragraph on the page (dates, bylines,
-    "Print | E-mail" and captions between them skipped) that shares a word with the article's lead: on pages
-    whose <title> is the site's name, or that have none, that line is what a reader sees as the headline."""
-    first = next((fold(b) for b in blocks if len(b.split()) >= 12), None)
+    "Print | E-mail" and captions between them skipped) that shares two words with the article's lead: on
+    pages whose <title> is the site's name, or that have none, that line is what a reader sees as the
+    headline. Old table layouts glue it to the article's first block ("Headline By A WRITER Dec 5 - The
+    ..."): a headline-like piece of its own element among the block's first pieces counts too, its words
+    then compared with the rest of the block."""
+    first = _first_paragraph(blocks)
     body = tree.find(".//body")
     if not first or body is None:
         return None
+    first = fold(first)
     chunks: list[tuple[str, object]] = []
     start = None
     for element in body.iter():
-        if not isinstance(element.tag, str) or element.tag in _NOT_TEXT:
-            text = None
-        else:
-            text = element.text
+        text = None if not isinstance(element.tag, str) or element.tag in _NOT_TEXT else element.text
         for piece, owner in ((text, element), (element.tail, element.getparent())):
             if not piece or not piece.strip():
                 continue
-            key = fold(piece)
-            if len(key) >= 12 and first.startswith(key[:60]):
-                start = len(chunks)
-                break
+            if start is None:
+                key = fold(piece)
+                if len(key) >= 12 and first.startswith(key[:60]):
+                    start = len(chunks)
             chunks.append((piece, owner))
-        if start is not None:
+        if start is not None and len(chunks) >= start + GLUED_PIECES:
             break
     if start is None:
         return None
     from .sentences import not_article  # here: sentences imports clean, as this module does
 
-    seen = 0
-    for piece, owner in reversed(chunks[max(0, start - LOOKBACK_CHUNKS) : start]):
+    inside = [(piece, owner, True) for piece, owner in chunks[start : start + GLUED_PIECES]]
+    before = [(piece, owner, False) for piece, owner in reversed(chunks[max(0, start - LOOKBACK_CHUNKS) : start])]
+    for piece, owner, glued in inside + before:
         text = _TRAILING_MARKS.sub("", _SPACES.sub(" ", piece).strip())
-        seen += 1
         words = _words(text)
-        if not 2 <= words <= HEADING_MAX_WORDS or text[-1] in ".,;:" or not usable(text) or not_article(text):
-            continue
+        if not 2 <= words <= HEADING_MAX_WORDS or text[-1] in ".,;:" or not _STARTS_LIKE_HEADLINE.match(text) \
+                or not usable(text) or not_article(text):
+            continue  # "+ Added granite blocks": a list item
         if owner is None or _in_link(owner) or _by_an_image(owner):
             continue  # a link is another story or the menu; a line by an image is its caption
-        if _shared(text, lead) >= LEAD_SHARED:
+        if glued:
+            folded = fold(text)
+            index = first.find(folded)
+            if index < 0 or index > 40 or len(first) < len(folded) + 80:
+                continue  # not among the block's first words, or the block is hardly more than this piece
+            if _shared(text, _stems(first[index + len(folded) :][:800])) >= LEAD_SHARED:
+                return text
+        elif _shared(text, lead) >= LEAD_SHARED:
             return text
     return None
+
+
+GLUED_PIECES = 3
+_STARTS_LIKE_HEADLINE = re.compile(r"[\w\"'\u201c\u2018\u00bf\u00a1(]")
+
+
+def _first_paragraph(blocks: list[str]) -> str | None:
+    """The article's first paragraph: the first block of 12 words or more that ends like a sentence (a row of
+    menu links does not), else the first of 12 words or more."""
+    long = [block for block in blocks if len(block.split()) >= 12]
+    return next((block for block in long if _ENDS_LIKE_PROSE.search(block)), long[0] if long else None)
+
+
+_ENDS_LIKE_PROSE = re.compile(r"[.!?\u2026\"\u201d\u2019')]$")
 
 
 def _in_link(element) -> bool:
