@@ -411,3 +411,11 @@ def test_a_headline_glued_to_the_article_s_first_block_by_a_table_layout_is_foun
               "</table></body></html>")
     article = read_article(markup)
     assert article.title == "Harbour wall repaired after two winters"
+
+
+def test_a_page_that_names_its_headline_in_og_title_is_believed():
+    """The lead-based rules are for pages that do not say what their headline is: og:title does."""
+    markup = ("<html><head><meta property='og:title' content='Stone and sea'><title>Stone and sea | Courier"
+              "</title></head><body><div class='big'>Harbour wall repaired after two winters</div>"
+              f"<div>{_HARBOUR_STORY}</div></body></html>")
+    assert read_article(markup).title == "Stone and sea"

@@ -73,7 +73,7 @@ def choose_headline(tree, site: str | None, blocks: list[str] | None = None,
     Mail"), or no choice at all, gives way to the headline-like line just before the article on the page that
     shares at least two words with the lead (lead_headline)."""
     chosen = _metadata_headline(tree, site) or fallback
-    if blocks:
+    if blocks and not _meta(tree, "og:title", "twitter:title"):  # a page that names its headline is believed
         lead = _lead_words(blocks)
         if lead and chosen:
             chosen = _part_the_lead_names(chosen, lead)
