@@ -332,3 +332,90 @@ def test_a_headline_glued_to_the_first_sentence_is_not_part_of_it():
     article = read_article(markup)
     assert article.sentences[0] == "The harbour wall was repaired over the summer by twelve builders."
     assert article.sentences[1].startswith("Harbour wall repaired walls are rare")  # goes on in lower case: kept
+
+
+_HARBOUR_STORY = ("<p>The harbour wall at Eastcombe was repaired over the summer by a team of twelve builders from the "
+                  "town, the council said on Monday.</p><p>It had been damaged in a storm two winters ago, when waves "
+                  "broke over the road and flooded the cafes along the front.</p>")
+
+
+@pytest.mark.parametrize("head", ["<title>Eastcombe Evening Courier</title>", "", "<title>Local News Wire</title>"])
+def test_a_title_that_is_the_site_name_gives_way_to_the_headline_above_the_article(head):
+    """Old pages whose <title> is only the site's name (or that have none) show the headline as a plain line
+    just above the article, with a date and "Print | E-mail" between: that line, which shares words with the
+    article's lead, is the headline; the menu above it is not (issue 19)."""
+    markup = (f"<html><head>{head}</head><body><div id='top'><a href='/'>Home</a> <a href='/s'>Sport</a> "
+              "<a href='/n'>Harbour news</a></div><div id='main'><div class='big'>Harbour wall repaired after two "
+              "winters</div><div>Monday, 12 May 2008 <a href='#'>Print</a> | <a href='#'>E-mail</a></div>"
+              f"<div>{_HARBOUR_STORY}</div></div></body></html>")
+    assert read_article(markup).title == "Harbour wall repaired after two winters"
+
+
+def test_a_headline_that_shares_no_word_with_the_lead_is_kept_when_it_is_the_h1():
+    """A feature headline ("Stone and sea") shares no word with the lead: kept as the page's <h1>, never
+    replaced by a nearby line that happens to share words with it."""
+    markup = ("<html><head><title>Stone and sea | Eastcombe Evening Courier</title></head><body>"
+              "<h1>Stone and sea</h1><p class='kicker'>Harbour wall works</p>" + _HARBOUR_STORY + "</body></html>")
+    assert read_article(markup).title == "Stone and sea"
+
+
+def test_normal_mode_wins_when_precision_mode_read_another_part_of_the_page():
+    """Precision mode's text normally lies inside normal mode's; an author box or a disclaimer under a short
+    post that normal mode does not have means precision mode read the wrong part of the page."""
+    from classifier.reading.extract import normal_mode_wins
+
+    box = ["Jo Marsh writes about money for the Courier and has covered the markets for over a decade now."]
+    post = ["Shares in Eastcombe Foods fell by a tenth on Monday after the firm said sales had slowed in spring.",
+            "The company blamed the wet weather and a price war among the town's three largest supermarkets."]
+    assert normal_mode_wins(box, post) == "elsewhere"
+    assert normal_mode_wins(post[:1], post) is None  # the same text, a little more of it: precision kept
+    # A short post of lines that are not prose: precision mode's is kept against an author box elsewhere.
+    assert normal_mode_wins(["Food as sculpture", "via a design blog"], box) is None
+
+
+def test_the_line_above_the_article_is_never_an_image_caption_or_a_link_to_another_story():
+    """Between the headline and the article old pages put a photo and its caption, or "Related: <link>": both
+    share words with the lead, neither is the headline."""
+    markup = ("<html><head></head><body><div id='main'><div class='sh'>Harbour wall repaired after two winters</div>"
+              "<div><img src='wall.jpg'><div class='cap'>Twelve builders from the town worked on the wall</div></div>"
+              "<div>Related: <a href='/s/2'>Eastcombe harbour wall to be repaired by the council</a></div>"
+              f"<div>{_HARBOUR_STORY}</div></div></body></html>")
+    assert read_article(markup).title == "Harbour wall repaired after two winters"
+
+
+@pytest.mark.parametrize("title", [
+    "Eastcombe Evening Courier Online, News and Sport - Harbour wall repaired after two winters",
+    "Harbour wall repaired after two winters: Local: Eastcombe Courier",
+])
+def test_of_a_title_s_parts_the_one_the_lead_names_is_the_headline_however_long_the_site_part(title):
+    """A site part longer than the headline ("Eastcombe Evening Courier Online, News and Sport - Headline"): the
+    part that shares words with the article's lead, when no other part does, is the headline."""
+    markup = f"<html><head><title>{title}</title></head><body><div>{_HARBOUR_STORY}</div></body></html>"
+    assert read_article(markup).title == "Harbour wall repaired after two winters"
+
+
+def test_a_leading_date_with_its_weekday_is_cut_from_a_title():
+    assert _clean_title("Wednesday, 09 January 2008 Harbour wall repaired", None) == "Harbour wall repaired"
+
+
+def test_a_headline_glued_to_the_article_s_first_block_by_a_table_layout_is_found():
+    """Old table layouts put the headline, the byline and the first paragraph in one cell: the headline's own
+    element among the block's first pieces, sharing words with the rest of the block, is the headline; a
+    row of menu links above it is not the article's first paragraph."""
+    markup = ("<html><head><title>Coastline Daily Online</title></head><body><table><tr><td>"
+              "<a href='/'>Home</a> | <a href='/n'>News and views of the town</a> | <a href='/s'>Sport</a> | "
+              "<a href='/w'>Weather and tides for the whole week ahead</a></td></tr><tr><td>"
+              "<span class='headingstory'>Harbour wall repaired after two winters</span> By JO MARSH Staff Writer "
+              "The harbour wall at Eastcombe was repaired over the summer by a team of twelve builders from the "
+              "town, the council said on Monday. It had been damaged in a storm two winters ago.</td></tr>"
+              "</table></body></html>")
+    article = read_article(markup)
+    assert article.title == "Harbour wall repaired after two winters"
+
+
+def test_a_page_that_names_its_headline_in_og_title_is_believed():
+    """The lead-based rules are for pages that do not say what their headline is: og:title does."""
+    markup = ("<html><head><meta property='og:title' content='Stone and sea'><title>Stone and sea | Courier"
+              "</title></head><body><div class='big'>Harbour wall repaired after two winters</div>"
+              f"<div>{_HARBOUR_STORY}</div></body></html>")
+    assert read_article(markup).title == "Stone and sea"

@@ -46,6 +46,10 @@ PRECISION_CHECK_SHARE = 0.2
 PRECISION_CHECK_PROSE = 1000
 PRECISION_LOSS_RATIO = 3
 PROSE_BLOCK_CHARS = 80
+# Precision mode is a stricter reading of the same page: its text lies inside normal mode's. When most of it
+# does not, it took another part of the page (an author box, a sidebar, a disclaimer under a short post),
+# and normal mode, with more prose, is the article (Dragnet's 2012 blog pages of the tuning part).
+PRECISION_ELSEWHERE_SHARE = 0.5
 _ENDS_LIKE_PROSE = re.compile(r"[.!?\u2026\u3002\"\u201d\u2019)]$")
 
 logging.getLogger("trafilatura").setLevel(logging.CRITICAL)  # it logs "discarding data" for short pages
@@ -101,10 +105,12 @@ def extract_page(markup: str, warnings: list[str]) -> Page:
         normal = trafilatura.bare_extraction(tree, with_metadata=False, **options)  # metadata: from the first
         normal_cells: list[str] = []
         found = _blocks(normal, normal_cells)
-        if _prose(found) > PRECISION_LOSS_RATIO * _prose(blocks) + 200:
+        wins = normal_mode_wins(blocks, found)
+        if wins:
             cells = normal_cells
-            warnings.append(f"trafilatura's precision mode found {_prose(blocks):,} characters of prose: used its "
-                            f"normal mode, which found {_prose(found):,}")
+            why = " elsewhere on the page" if wins == "elsewhere" else ""
+            warnings.append(f"trafilatura's precision mode found {_prose(blocks):,} characters of prose{why}: used "
+                            f"its normal mode, which found {_prose(found):,}")
             blocks = found
     if not blocks:
         options.update(favor_precision=False, favor_recall=True)
@@ -128,10 +134,10 @@ def extract_page(markup: str, warnings: list[str]) -> Page:
                         + (f" (left out {parts})" if parts else ""))
 
     listing = _looks_like_listing(tree, blocks)  # trafilatura worked on a copy: `tree` is the whole page
-    title = choose_headline(tree, site)
+    title = choose_headline(tree, site, blocks, _usable_or_none(clean_title(getattr(document, "title", None), site)))
     return Page(
         text=text,
-        title=title or _usable_or_none(clean_title(getattr(document, "title", None), site)),
+        title=title,
         date=_field(document, "date"),
         author=_field(document, "author"),
         site=site or _field(document, "sitename"),
@@ -220,6 +226,25 @@ def _links(tree) -> tuple[float, set[str]]:
     texts = [a.text_content() for a in body.iter("a")]
     share = sum(_chars(t) for t in texts) / total if total else 0.0
     return share, {fold(t) for t in texts if len(t) > 15}
+
+
+def normal_mode_wins(precise: list[str], normal: list[str]) -> str | None:
+    """Whether trafilatura's normal mode's blocks are the article rather than its precision mode's: "more"
+    (three times the prose), "elsewhere" (more prose, and most of the precise text is not in it: precision
+    mode read another part of the page), else None."""
+    if _prose(normal) > _prose(precise) > 0 and _contained(precise, normal) < PRECISION_ELSEWHERE_SHARE:
+        return "elsewhere"
+    return "more" if _prose(normal) > PRECISION_LOSS_RATIO * _prose(precise) + 200 else None
+
+
+def _contained(blocks: list[str], others: list[str]) -> float:
+    """The share of the words of `blocks` (in runs of four) that `others` has too."""
+    def runs(texts: list[str]) -> set[tuple[str, ...]]:
+        words = fold(" ".join(texts)).split()
+        return {tuple(words[i : i + 4]) for i in range(max(1, len(words) - 3))}
+
+    own = runs(blocks)
+    return len(own & runs(others)) / len(own) if own else 1.0
 
 
 def _prose(blocks: list[str]) -> int:

@@ -33,7 +33,8 @@ _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _DATE = (rf"(?:\d{{4}}-\d{{1,2}}-\d{{1,2}}|\d{{1,2}}[./]\d{{1,2}}[./]\d{{2,4}}|{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}"
          rf"|\d{{1,2}}\s+{_MONTH},?\s+\d{{4}})")
 # A date before or after the headline, with its separator or in brackets.
-_LEADING_DATE = re.compile(rf"^\(?{_DATE}\)?\s*(?:[|:\-\u2013\u2014,]\s*)?(?=\S)", re.IGNORECASE)
+_WEEKDAY = r"(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s+)?"  # "Wednesday, 09 January 2008 Headline"
+_LEADING_DATE = re.compile(rf"^\(?{_WEEKDAY}{_DATE}\)?\s*(?:[|:\-\u2013\u2014,]\s*)?(?=\S)", re.IGNORECASE)
 _TRAILING_DATE = re.compile(rf"(?<=\S)\s*(?:[|:\-\u2013\u2014,]\s*)?\(?(?:updated:?\s*)?{_DATE}\)?$", re.IGNORECASE)
 _TRAILING_MARKS = re.compile(r"\s*[\u00b6#\u2693]+$")  # a heading's permalink mark ("Title¶")
 # "Headline (from Harrow Times)", "Headline on ChicagoSports.com": the site named after the headline.
@@ -59,11 +60,53 @@ _FURNITURE = re.compile(
 )
 
 
-def choose_headline(tree, site: str | None) -> str | None:
+def choose_headline(tree, site: str | None, blocks: list[str] | None = None,
+                    fallback: str | None = None) -> str | None:
     """The headline a reader sees: the article's <h1> when the page's metadata agrees with it; else a heading
     of the page (<h1>-<h3>, or marked as a headline or title) that one part of og:title/<title> names; else
-    og:title, else the <title> without its site-name parts, else the <h1>. Page chrome and furniture, the bare
-    site name, and a short generic name when the page has a longer headline, never."""
+    og:title, else the <title> without its site-name parts, else the <h1>, else `fallback` (trafilatura's).
+    Page chrome and furniture, the bare site name, and a short generic name when the page has a longer
+    headline, never.
+
+    With the article's text (`blocks`): a choice that is not an <h1> and shares at most one word with the
+    article's lead (a site or section name as the whole <title>: "The Sports Network", "Charleston Daily
+    Mail"), or no choice at all, gives way to the headline-like line just before the article on the page that
+    shares at least two words with the lead (lead_headline)."""
+    chosen = _metadata_headline(tree, site) or fallback
+    if blocks and not _meta(tree, "og:title", "twitter:title"):  # a page that names its headline is believed
+        lead = _lead_words(blocks)
+        if lead and chosen:
+            chosen = _part_the_lead_names(chosen, lead)
+        if lead and (not chosen or (_shared(chosen, lead) < LEAD_SHARED and chosen not in _h1s(tree))):
+            found = next((h for h in _h1s(tree) if _shared(h, lead) >= LEAD_SHARED), None) \
+                or lead_headline(tree, blocks, lead)
+            if found:
+                return found
+    return chosen
+
+
+def _part_the_lead_names(title: str, lead: set[str]) -> str:
+    """"UK Film and Television News - House Price Trend Is Down": of a title's parts, the one that shares two or
+    more words with the article's lead while no other part shares more than one (a town's name in the site's)
+    is the headline, however long the rest. Colons only cut parts after the headline ("Headline: Sport:
+    Rugby: News24"), never a head before it ("CES: ...")."""
+    raw = _SPACES.sub(" ", title).strip()
+    spans = _parts(raw)
+    colons = len(spans) < 2
+    parts = raw.split(": ") if colons else [raw[a:b].strip() for a, b in spans]
+    if len(parts) < 2:
+        return title
+    shared = [_shared(part, lead) for part in parts]
+    best = max(range(len(parts)), key=shared.__getitem__)
+    others = shared[:best] + shared[best + 1 :]
+    if colons and (best or any(_words(part) > 3 for part in parts[1:])):
+        return title  # "Headline: Sport: Rugby: News24" only; "Chapter two: What kind of word?" is one title
+    if shared[best] >= LEAD_SHARED and max(others) <= 1 and _words(parts[best]) >= 2:
+        return parts[best]
+    return title
+
+
+def _metadata_headline(tree, site: str | None) -> str | None:
     page_title = tree.findtext(".//title")
     raw_social = _meta(tree, "og:title", "twitter:title")
     social = clean_title(raw_social, site, page_title)
@@ -85,6 +128,126 @@ def choose_headline(tree, site: str | None) -> str | None:
             continue  # "The Times", "People today": a name, while the page has a headline
         return candidate
     return candidates[0] if candidates else None
+
+
+# -- the line before the article ----------------------------------------------------------------------------
+LEAD_WORDS = 120  # the lead: the first words of the article's prose
+LOOKBACK_CHUNKS = 14
+LEAD_SHARED = 2  # words (their first five letters) the line shares with the lead: one is often a name or a date  # text pieces of the page before the article's first paragraph looked at, nearest first
+_STOPWORDS = frozenset(
+    "the a an and or but of to in on at for by with from as is are was were be been has have had it its this that "
+    "these those he she they we you his her their our not no after over into about than then will would can "
+    "could new says said more up out who what when how why".split())
+_NOT_TEXT = ("script", "style", "noscript", "select", "option", "textarea", "button")
+
+
+def _stems(text: str) -> set[str]:
+    return {word[:5] for word in fold(text).split() if len(word) > 2 and word not in _STOPWORDS}
+
+
+def _lead_words(blocks: list[str]) -> set[str]:
+    words: list[str] = []
+    first = _first_paragraph(blocks)
+    for block in blocks[blocks.index(first) if first else 0 :]:
+        if len(block.split()) >= 12:  # prose, not a headline, a byline or a date above the article
+            words += block.split()
+            if len(words) >= LEAD_WORDS:
+                break
+    return _stems(" ".join(words[:LEAD_WORDS]))
+
+
+def _shared(text: str, lead: set[str]) -> int:
+    return len(_stems(text) & lead)
+
+
+def lead_headline(tree, blocks: list[str], lead: set[str]) -> str | None:
+    """The headline-like line nearest before the article's first paragraph on the page (dates, bylines,
+    "Print | E-mail" and captions between them skipped) that shares two words with the article's lead: on
+    pages whose <title> is the site's name, or that have none, that line is what a reader sees as the
+    headline. Old table layouts glue it to the article's first block ("Headline By A WRITER Dec 5 - The
+    ..."): a headline-like piece of its own element among the block's first pieces counts too, its words
+    then compared with the rest of the block."""
+    first = _first_paragraph(blocks)
+    body = tree.find(".//body")
+    if not first or body is None:
+        return None
+    first = fold(first)
+    chunks: list[tuple[str, object]] = []
+    start = None
+    for element in body.iter():
+        text = None if not isinstance(element.tag, str) or element.tag in _NOT_TEXT else element.text
+        for piece, owner in ((text, element), (element.tail, element.getparent())):
+            if not piece or not piece.strip():
+                continue
+            if start is None:
+                key = fold(piece)
+                if len(key) >= 12 and first.startswith(key[:60]):
+                    start = len(chunks)
+            chunks.append((piece, owner))
+        if start is not None and len(chunks) >= start + GLUED_PIECES:
+            break
+    if start is None:
+        return None
+    from .sentences import not_article  # here: sentences imports clean, as this module does
+
+    inside = [(piece, owner, True) for piece, owner in chunks[start : start + GLUED_PIECES]]
+    before = [(piece, owner, False) for piece, owner in reversed(chunks[max(0, start - LOOKBACK_CHUNKS) : start])]
+    for piece, owner, glued in inside + before:
+        text = _TRAILING_MARKS.sub("", _SPACES.sub(" ", piece).strip())
+        words = _words(text)
+        if not 2 <= words <= HEADING_MAX_WORDS or text[-1] in ".,;:" or not _STARTS_LIKE_HEADLINE.match(text) \
+                or not usable(text) or not_article(text):
+            continue  # "+ Added granite blocks": a list item
+        if owner is None or _in_link(owner) or _by_an_image(owner):
+            continue  # a link is another story or the menu; a line by an image is its caption
+        if glued:
+            folded = fold(text)
+            index = first.find(folded)
+            if index < 0 or index > 40 or len(first) < len(folded) + 80:
+                continue  # not among the block's first words, or the block is hardly more than this piece
+            if _shared(text, _stems(first[index + len(folded) :][:800])) >= LEAD_SHARED:
+                return text
+        elif _shared(text, lead) >= LEAD_SHARED:
+            return text
+    return None
+
+
+GLUED_PIECES = 3
+_STARTS_LIKE_HEADLINE = re.compile(r"[\w\"'\u201c\u2018\u00bf\u00a1(]")
+
+
+def _first_paragraph(blocks: list[str]) -> str | None:
+    """The article's first paragraph: the first block of 12 words or more that ends like a sentence (a row of
+    menu links does not), else the first of 12 words or more."""
+    long = [block for block in blocks if len(block.split()) >= 12]
+    return next((block for block in long if _ENDS_LIKE_PROSE.search(block)), long[0] if long else None)
+
+
+_ENDS_LIKE_PROSE = re.compile(r"[.!?\u2026\"\u201d\u2019')]$")
+
+
+def _in_link(element) -> bool:
+    chain = [element, *element.iterancestors()]
+    for node in chain:
+        if node.tag in ("h1", "h2", "h3"):
+            return False  # a heading that links to its own story
+        if node.tag == "a":
+            return True
+    return False
+
+
+def _by_an_image(element) -> bool:
+    """An image inside the element, or beside it in a small parent: the element's text is its caption."""
+    if element.find(".//img") is not None:
+        return True
+    parent = element.getparent()
+    if parent is None or len(parent) > CAPTION_PARENT_MAX_CHILDREN:
+        return False
+    return any(child is not element and isinstance(child.tag, str) and (child.tag == "img" or (
+        child.find(".//img") is not None and len(child.text_content()) < 40)) for child in parent)
+
+
+CAPTION_PARENT_MAX_CHILDREN = 12
 
 
 NAMED_AGREEMENT = 0.8  # a heading named by one part of a title: nearly the same words, not a look-alike
