@@ -132,8 +132,12 @@ def _metadata_headline(tree, site: str | None) -> str | None:
 
 # -- the line before the article ----------------------------------------------------------------------------
 LEAD_WORDS = 120  # the lead: the first words of the article's prose
-LOOKBACK_CHUNKS = 14
-LEAD_SHARED = 2  # words (their first five letters) the line shares with the lead: one is often a name or a date  # text pieces of the page before the article's first paragraph looked at, nearest first
+LOOKBACK_CHUNKS = 14  # text pieces of the page before the article's first paragraph looked at, nearest first
+LEAD_SHARED = 2  # words (their first five letters) the line shares with the lead: one is often a name or a date
+GLUED_PIECES = 3  # pieces of the article's first block in which a glued headline may sit
+CAPTION_PARENT_MAX_CHILDREN = 12
+_STARTS_LIKE_HEADLINE = re.compile(r"[\w\"'\u201c\u2018\u00bf\u00a1(]")
+_ENDS_LIKE_PROSE = re.compile(r"[.!?\u2026\"\u201d\u2019')]$")
 _STOPWORDS = frozenset(
     "the a an and or but of to in on at for by with from as is are was were be been has have had it its this that "
     "these those he she they we you his her their our not no after over into about than then will would can "
@@ -212,18 +216,11 @@ def lead_headline(tree, blocks: list[str], lead: set[str]) -> str | None:
     return None
 
 
-GLUED_PIECES = 3
-_STARTS_LIKE_HEADLINE = re.compile(r"[\w\"'\u201c\u2018\u00bf\u00a1(]")
-
-
 def _first_paragraph(blocks: list[str]) -> str | None:
     """The article's first paragraph: the first block of 12 words or more that ends like a sentence (a row of
     menu links does not), else the first of 12 words or more."""
     long = [block for block in blocks if len(block.split()) >= 12]
     return next((block for block in long if _ENDS_LIKE_PROSE.search(block)), long[0] if long else None)
-
-
-_ENDS_LIKE_PROSE = re.compile(r"[.!?\u2026\"\u201d\u2019')]$")
 
 
 def _in_link(element) -> bool:
@@ -245,9 +242,6 @@ def _by_an_image(element) -> bool:
         return False
     return any(child is not element and isinstance(child.tag, str) and (child.tag == "img" or (
         child.find(".//img") is not None and len(child.text_content()) < 40)) for child in parent)
-
-
-CAPTION_PARENT_MAX_CHILDREN = 12
 
 
 NAMED_AGREEMENT = 0.8  # a heading named by one part of a title: nearly the same words, not a look-alike
