@@ -4,14 +4,12 @@ it, and no claim or body is also in either held-out suite (training on a suite i
 
 from __future__ import annotations
 
-import json
 import re
-from pathlib import Path
 
 import pytest
 
 from training.stance_data import WRITTEN_DIR, load_written, written_sentences
-from training.stance_suites import DEV_SUITE, NEWS_SUITE
+from training.stance_suites import DEV_SUITE, NEWS_SUITE, load_news
 
 FOLDERS = [WRITTEN_DIR, WRITTEN_DIR.parent / "written_r4"]
 
@@ -43,8 +41,7 @@ def test_every_agree_or_disagree_item_has_a_deciding_sentence_in_its_body(items)
 
 
 def test_no_claim_or_body_is_also_in_a_held_out_suite(items):
-    suite = [json.loads(line) for path in (NEWS_SUITE, DEV_SUITE)
-             for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+    suite = load_news(NEWS_SUITE) + load_news(DEV_SUITE)
     held_out = {_key(row[field]) for row in suite for field in ("claim", "text")}
     shared = [item["id"] for item in items if _key(item["claim"]) in held_out or _key(item["text"]) in held_out]
     assert shared == []
