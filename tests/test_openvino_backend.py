@@ -104,7 +104,7 @@ def test_cli_takes_backend(tiny_checkpoint, reference):
                                        "--precision", "fp32", "--model", str(tiny_checkpoint)]
                                 + [arg for target in TARGETS for arg in ("--target", target)])
     assert result.exit_code == 0, result.output
-    _close(json.loads(result.output), reference, 1e-4)
+    _close(json.loads(result.stdout), reference, 1e-4)
     bad = CliRunner().invoke(main, ["analyze", "--text", ARTICLE, "--backend", "onnx"])
     assert bad.exit_code == 2 and "openvino" in bad.output
 
