@@ -131,7 +131,7 @@ def test_cli_takes_int8(tiny_checkpoint):
     result = CliRunner().invoke(main, ["analyze", "--text", ARTICLE, "--json", "--precision", "int8",
                                        "--model", str(tiny_checkpoint)])
     assert result.exit_code == 0, result.output
-    assert set(json.loads(result.output)) >= {"topic", "stances", "summary"}
+    assert set(json.loads(result.stdout)) >= {"topic", "stances", "summary"}
     bad = CliRunner().invoke(main, ["analyze", "--text", ARTICLE, "--precision", "fp16"])
     assert bad.exit_code == 2 and "int8" in bad.output
 

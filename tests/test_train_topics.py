@@ -319,7 +319,7 @@ def test_cli_train_topics_then_batch_and_analyze(tiny_checkpoint, tmp_path):
     records = [json.loads(line) for line in (tmp_path / "res.jsonl").read_text().splitlines()]
     assert len(records) == 2 and all(set(r["topic"]["scores"]) == {"Climate", "Courts", "Health", "Local"} for r in records)
     result = runner.invoke(main, ["analyze", "--text", ARTICLES[1]["text"], "--model", str(out), "--json"])
-    assert result.exit_code == 0 and json.loads(result.output)["model"]["name"] == "presslens-tiny-test-topics"
+    assert result.exit_code == 0 and json.loads(result.stdout)["model"]["name"] == "presslens-tiny-test-topics"
     again = runner.invoke(main, ["train-topics", str(EXAMPLE_CSV), str(out), "--label-field", "section",
                                  "--base", str(tiny_checkpoint)])
     assert again.exit_code == 1 and "exists and is not empty" in again.output
