@@ -149,6 +149,20 @@ def test_written_items_mark_their_deciding_sentences_and_nothing_else(tmp_path):
     assert load_written(tmp_path / "absent") == []
 
 
+def test_written_items_come_from_several_folders_and_an_id_in_two_of_them_is_an_error(tmp_path):
+    from training.stance_data import load_written
+
+    first, second = _written_dir(tmp_path / "r1"), tmp_path / "r2"
+    second.mkdir()
+    renamed = [dict(item, id=item["id"] + "-r2") for item in WRITTEN]
+    (second / "more.jsonl").write_text("".join(json.dumps(item) + "\n" for item in renamed), encoding="utf-8")
+    items = load_written(f"{first},{second}")
+    assert [item["id"] for item in items] == ["w-1", "w-2", "w-1-r2", "w-2-r2"]
+    (second / "again.jsonl").write_text(json.dumps(WRITTEN[0]) + "\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="'w-1' is also at .*items.jsonl:1"):
+        load_written(f"{first}, {second}")
+
+
 def test_stage_three_trains_resumes_and_leaves_topic_and_summary_bit_for_bit(tmp_path):
     pytest.importorskip("datasets")
     from classifier import Analyzer

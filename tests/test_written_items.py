@@ -30,6 +30,10 @@ def test_the_items_load_with_unique_ids_and_a_label_each(items):
     assert {item["label"] for item in items} == {"agree", "disagree", "discuss", "unrelated"}
 
 
+def test_no_id_is_in_two_folders():
+    load_written(",".join(str(folder) for folder in FOLDERS))  # raises on an id two items share
+
+
 def test_every_agree_or_disagree_item_has_a_deciding_sentence_in_its_body(items):
     undecided = []
     for item in items:

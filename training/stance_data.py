@@ -62,7 +62,7 @@ class MixtureConfig:
     max_length: int = 192
     max_claim: int = 64
     seed: int = 13
-    written_dir: str | None = str(WRITTEN_DIR)  # hand-written news-style items (training/written/*.jsonl)
+    written_dir: str | None = str(WRITTEN_DIR)  # hand-written news-style items: folder(s) of *.jsonl, comma-separated
     written_repeat: int = 4  # each written item this many times: a few hundred natural items among ~40k
 
 
@@ -161,20 +161,32 @@ def build_mixture(tokenizer, config: MixtureConfig, stance_labels: list[str], lo
 WRITTEN_FIELDS = ("id", "group", "kind", "label", "claim", "title", "text", "decisive")
 
 
-def load_written(directory: str | Path) -> list[dict]:
-    """Every item of every *.jsonl file in `directory` (none when it is absent); a malformed item is an error
-    that names its file and line: training data is ours, so it is fixed, not skipped."""
-    items = []
-    for path in sorted(Path(directory).glob("*.jsonl")):
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip():
-                continue
-            item = json.loads(line)
-            missing = [f for f in WRITTEN_FIELDS if f not in item]
-            if missing or item["label"] not in VERDICT and item["label"] != "unrelated":
-                raise ValueError(f"{path}:{number}: bad item {item.get('id')!r} (missing {missing}, label {item.get('label')!r})")
-            items.append(item)
+def load_written(directories: str | Path) -> list[dict]:
+    """Every item of every *.jsonl file in `directories`: one folder, or several joined by commas (each
+    round of writing keeps its own folder; none when a folder is absent). A malformed item, or an id that
+    two items share (within a folder or across them), is an error that names its file and line: training
+    data is ours, so it is fixed, not skipped."""
+    items, seen = [], {}
+    for directory in _folders(directories):
+        for path in sorted(directory.glob("*.jsonl")):
+            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                if not line.strip():
+                    continue
+                item = json.loads(line)
+                missing = [f for f in WRITTEN_FIELDS if f not in item]
+                if missing or item["label"] not in VERDICT and item["label"] != "unrelated":
+                    raise ValueError(f"{path}:{number}: bad item {item.get('id')!r} (missing {missing}, label {item.get('label')!r})")
+                if item["id"] in seen:
+                    raise ValueError(f"{path}:{number}: id {item['id']!r} is also at {seen[item['id']]}")
+                seen[item["id"]] = f"{path}:{number}"
+                items.append(item)
     return items
+
+
+def _folders(directories: str | Path) -> list[Path]:
+    if isinstance(directories, Path):
+        return [directories]
+    return [Path(part.strip()) for part in str(directories).split(",") if part.strip()]
 
 
 def written_sentences(item: dict) -> tuple[list[str], list[str | None]]:

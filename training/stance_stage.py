@@ -50,7 +50,7 @@ class StanceStageConfig:
     synthetic_stories: int = dataclasses.field(default=4000, metadata={"help": "news-style stories made from CNN/DM highlights (training/stance_synth.py)"})
     fnc_stories: int = dataclasses.field(default=1200, metadata={"help": "news-style stories made from FNC-1 honest-train agree headlines"})
     evidence_scale: float = dataclasses.field(default=0.8, metadata={"help": "scales the claim-evidence pairs per set (training/stance_data.py)"})
-    written_dir: str = dataclasses.field(default=str(WRITTEN_DIR), metadata={"help": "hand-written news-style items (*.jsonl; empty: none)"})
+    written_dir: str = dataclasses.field(default=str(WRITTEN_DIR), metadata={"help": "folder(s) of hand-written news-style items (*.jsonl), comma-separated: training/written,training/written_r4 (empty: none)"})
     written_repeat: int = dataclasses.field(default=4, metadata={"help": "how many times each written item is seen per epoch"})
     seed: int = 13
     bf16: bool | None = dataclasses.field(default=None, metadata={"help": BF16_HELP})
