@@ -1,4 +1,4 @@
-"""The hand-written stance training items (training/written/, training/written_r4/): they load as the stance
+"""The hand-written stance training items (training/written/, training/written_r4/, training/written_r5/): they load as the stance
 stage reads them, every agree / disagree item's deciding passage is found in its body as inference reads
 it, and no claim or body is also in either held-out suite (training on a suite item would make it no test)."""
 
@@ -11,7 +11,7 @@ import pytest
 from training.stance_data import WRITTEN_DIR, load_written, written_sentences
 from training.stance_suites import DEV_SUITE, NEWS_SUITE, load_news
 
-FOLDERS = [WRITTEN_DIR, WRITTEN_DIR.parent / "written_r4"]
+FOLDERS = [WRITTEN_DIR, WRITTEN_DIR.parent / "written_r4", WRITTEN_DIR.parent / "written_r5"]
 
 
 def _key(text: str) -> str:
