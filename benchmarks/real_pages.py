@@ -2,6 +2,7 @@
 
     python benchmarks/real_pages.py --aeb DIR --readability DIR --newspaper4k DIR [--l3s DIR] [--newspaper DIR]
                                     [--dragnet DIR] [--cleanportal DIR] [--limit N] [--no-model] [--misses N] [--dump FILE]
+                                    [--reading-only] [--cache DIR] [--no-timing] [--timing-pages N] [--no-newspaper4k]
 
 Each DIR is a public repository holding saved pages with hand-made ground truth, either a checkout or a git
 directory (read with `git archive`; nothing of them is stored in this repository):
@@ -41,6 +42,13 @@ its `article.sentences` are the body, `article.title` the headline. Reading time
 
 Pages are split by a hash of their id: one in three is held out (never looked at while tuning); both parts
 are reported. newspaper4k is optional (pip install newspaper4k; benchmark only).
+
+--reading-only is the fast mode for tuning the reading chain: `read_article` is called in this process on each
+page (with the batch's default article-size limit, no subprocess, no model), so body F1, headline right and
+refusals are reported as in the full run, without summary and evidence figures. --cache DIR keeps
+trafilatura's and newspaper4k's answers per page (keyed by the page's bytes and the reader's version), which
+do not change while presslens is tuned; --no-timing skips the side-by-side reading-time pass, and
+--timing-pages N times it on every k-th page only (about N pages) on a machine too busy for all.
 """
 
 from __future__ import annotations
@@ -291,6 +299,46 @@ def run_presslens_batch(pages: list[Page], work: Path, model: bool) -> dict[str,
     return results
 
 
+def run_reading_only(pages: list[Page]) -> dict[str, dict]:
+    """`read_article` on every page in this process, as `presslens batch` reads it (the page's text decoded
+    the same way, the default article-size limit); results in the batch's record form, by page id."""
+    from classifier.inputs import MAX_CHARS
+    from classifier.reading import read_article
+    from classifier.reading.decode import decode_bytes
+
+    results, started = {}, time.perf_counter()
+    for page in pages:
+        try:
+            article = read_article(decode_bytes(page.html, []), max_chars=MAX_CHARS)
+        except Exception as error:  # an InputError is the batch's error record; anything else too, never fatal
+            results[page.id] = {"id": page.id, "error": f"{type(error).__name__}: {error}"}
+            continue
+        results[page.id] = {"id": page.id, "article": {"title": article.title, "sentences": list(article.sentences)}}
+    print(f"read_article: {len(pages)} pages in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    return results
+
+
+def cached(read, name: str, cache: Path | None):
+    """`read`, with its answers kept in `cache` (one JSON file per reader): third-party readers do not change
+    while presslens is tuned, and reading every page with them again is most of a reading-only run."""
+    if cache is None:
+        return read
+    module = __import__({"trafilatura": "trafilatura", "newspaper4k": "newspaper"}[name])
+    cache.mkdir(parents=True, exist_ok=True)
+    path = cache / f"{name}-{getattr(module, '__version__', 'unknown')}.json"
+    store = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+    def read_cached(markup: bytes) -> tuple[str, str | None]:
+        key = hashlib.sha1(markup).hexdigest()
+        if key not in store:
+            text, title = read(markup)
+            store[key] = [text, title]
+        return tuple(store[key])
+
+    read_cached.save = lambda: path.write_text(json.dumps(store, ensure_ascii=False), encoding="utf-8")
+    return read_cached
+
+
 def trafilatura_read(markup: bytes) -> tuple[str, str | None]:
     import trafilatura
 
@@ -337,6 +385,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-newspaper4k", action="store_true", help="do not run newspaper4k")
     parser.add_argument("--misses", type=int, default=0,
                         help="print up to N headline and body misses (tuning part only: the held-out part is never shown)")
+    parser.add_argument("--reading-only", action="store_true",
+                        help="read_article in this process, no batch and no model: body and headline only (fast)")
+    parser.add_argument("--cache", type=Path, default=None,
+                        help="keep trafilatura's and newspaper4k's answers here between runs")
+    parser.add_argument("--no-timing", action="store_true", help="skip the side-by-side reading-time pass")
+    parser.add_argument("--timing-pages", type=int, default=0,
+                        help="time reading on every k-th page only, about this many (0 = all pages)")
     parser.add_argument("--dump", type=Path, default=None,
                         help="write per-page figures (JSON lines) of the tuning part here, for looking at misses")
     args = parser.parse_args(argv)
@@ -350,13 +405,14 @@ def main(argv: list[str] | None = None) -> None:
             pages += loaded[: args.limit] if args.limit else loaded
     if not pages:
         parser.error("give at least one source")
-    results = run_presslens_batch(pages, scratch, model=not args.no_model)
-    readers = {"trafilatura": trafilatura_read}
+    results = run_reading_only(pages) if args.reading_only else run_presslens_batch(pages, scratch,
+                                                                                       model=not args.no_model)
+    readers = {"trafilatura": cached(trafilatura_read, "trafilatura", args.cache)}
     if not args.no_newspaper4k:
         try:
             import newspaper  # noqa: F401
 
-            readers["newspaper4k"] = newspaper_read
+            readers["newspaper4k"] = cached(newspaper_read, "newspaper4k", args.cache)
         except ImportError:
             print("newspaper4k is not installed: left out", file=sys.stderr)
 
@@ -400,6 +456,9 @@ def main(argv: list[str] | None = None) -> None:
                     counts[(role + " outside", page.source)] += 1
                     misses.append((f"{role.upper()} {page.id}: {sentence['text'][:140]!r}", page.held_out))
 
+    for read in readers.values():
+        if hasattr(read, "save"):
+            read.save()
     if args.dump:
         args.dump.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in dump_rows), encoding="utf-8")
     systems = ["presslens", *readers]
@@ -423,7 +482,9 @@ def main(argv: list[str] | None = None) -> None:
             if rows["presslens"]:
                 print(f"  {source:14}{part:>10}              "
                       + "".join(f"{sum(rows[s]) / len(rows[s]):14.1%}" for s in systems) + f"{len(rows['presslens']):8d}")
-    print("\npresslens batch, per source: refused (for size), summary and evidence sentences not in the body")
+    what = "read_article" if args.reading_only else "presslens batch"
+    print(f"\n{what}, per source: refused (for size), summary and evidence sentences not in the body"
+          + (" (no model in this mode)" if args.reading_only else ""))
     for source in [*sources, "all"]:
         pick = sources if source == "all" else [source]
         total = lambda key: sum(counts[(key, s)] for s in pick)  # noqa: E731
@@ -431,9 +492,11 @@ def main(argv: list[str] | None = None) -> None:
               f"{total('summary outside')}/{total('summary')} ({total('summary outside') / max(1, total('summary')):.1%})"
               f"; evidence {total('evidence outside')}/{total('evidence')} "
               f"({total('evidence outside') / max(1, total('evidence')):.1%})")
-    ours, theirs = reading_times(pages)
-    print(f"\nreading time per page: presslens read_article {1000 * ours:.1f} ms, trafilatura.extract "
-          f"{1000 * theirs:.1f} ms (x{ours / theirs:.2f}), same run, page by page")
+    if not args.no_timing:
+        step = max(1, len(pages) // args.timing_pages) if args.timing_pages else 1
+        ours, theirs = reading_times(pages[::step])
+        print(f"\nreading time per page: presslens read_article {1000 * ours:.1f} ms, trafilatura.extract "
+              f"{1000 * theirs:.1f} ms (x{ours / theirs:.2f}), same run, page by page, {len(pages[::step])} pages")
     for line in [m for m, held in misses if not held][: args.misses]:
         print("  " + line)
 

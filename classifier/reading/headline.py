@@ -8,7 +8,9 @@ Page titles carry the site, the section and dates in many forms, all cut here: "
 "Headline -Section-" (hyphens without spaces), "Site: Headline" (when Site is the page's site name or a
 domain), and a leading or trailing date. A generic name (the site's, a section's: "The Times", "People
 today") is never preferred to a longer headline the page also has, and an <h1> that is page furniture
-("Talkback - Add your opinion", "Comments") is never taken.
+("Talkback - Add your opinion", "Comments") is never taken. A <title> that is only the site's or a section's
+name, or none, gives way to a heading marked as the story's headline that shares words with the article's
+lead; dates and site parts copied into an <h1> are cut from it.
 """
 
 from __future__ import annotations
@@ -73,6 +75,9 @@ def choose_headline(tree, site: str | None, blocks: list[str] | None = None,
     Mail"), or no choice at all, gives way to the headline-like line just before the article on the page that
     shares at least two words with the lead (lead_headline)."""
     chosen = _metadata_headline(tree, site) or fallback
+    found_headings: list[list[str]] = []
+    headings = lambda: found_headings[0] if found_headings else found_headings.append(_headings(tree)) \
+        or found_headings[0]  # noqa: E731  (one walk over the tree, only when a rule below needs it)
     if blocks and not _meta(tree, "og:title", "twitter:title"):  # a page that names its headline is believed
         lead = _lead_words(blocks)
         if lead and chosen:
@@ -80,9 +85,37 @@ def choose_headline(tree, site: str | None, blocks: list[str] | None = None,
         if lead and (not chosen or (_shared(chosen, lead) < LEAD_SHARED and chosen not in _h1s(tree))):
             found = next((h for h in _h1s(tree) if _shared(h, lead) >= LEAD_SHARED), None) \
                 or lead_headline(tree, blocks, lead)
+            if not found and (not chosen or chosen not in headings()):  # a heading itself: the deck is not it
+                found = _lead_heading(headings(), site, lead)
+            if found:
+                return found
+        elif lead and chosen and _words(chosen) <= GENERIC_MAX_WORDS and chosen not in headings():
+            # A short name sharing a word or two with the lead only through its dateline ("The Sports Network"
+            # for "St. Louis (Sports Network) - ...") gives way to a marked heading that shares far more. A
+            # short headline that is itself a heading of the page ("Mapping dark matter") is kept: the longer
+            # heading sharing more of the lead is then its deck.
+            found = _lead_heading(headings(), site, lead, exclude=chosen)
+            if found and _shared(found, lead) > 2 * _shared(chosen, lead):
+                return found
+        elif lead and chosen and not _shared(chosen, lead):
+            # An <h1> that shares no word with the lead ("Local Sports Wire", the section's name) gives way to
+            # a heading marked as the story's headline that does share the lead; a feature's <h1> ("Stone and
+            # sea") on a page with no such heading is kept.
+            found = _lead_heading(headings(), site, lead, exclude=chosen)
             if found:
                 return found
     return chosen
+
+
+def _lead_heading(headings: list[str], site: str | None, lead: set[str], exclude: str | None = None) -> str | None:
+    """The first heading of the page (<h1>-<h3>, or marked as a headline or title) that shares two words with
+    the article's lead: on pages whose <title> is only the site's or a section's name ("The Sports Network",
+    "Press TV") or is empty, that is the story's own headline."""
+    site_key = fold(site) if site else None
+    for heading in headings:
+        if heading != exclude and fold(heading) != site_key and _shared(heading, lead) >= LEAD_SHARED:
+            return heading
+    return None
 
 
 def _part_the_lead_names(title: str, lead: set[str]) -> str:
@@ -263,7 +296,7 @@ def _headings(tree) -> list[str]:
         marks = marks.casefold()
         if _NOT_HEADLINE_MARK.search(marks):
             continue  # "site-title", "logo", "widget-title": the site's name or a box's label
-        text = _TRAILING_MARKS.sub("", _SPACES.sub(" ", element.text_content()).strip())
+        text = _heading_text(element)
         if text and 2 <= _words(text) <= HEADING_MAX_WORDS and usable(text) and text not in found:
             found.append(text)
     return found
@@ -307,10 +340,21 @@ def _h1s(tree) -> list[str]:
     """Usable <h1> texts, those inside <article>/<main> first; furniture ("Add your opinion") left out."""
     found = []
     for heading in tree.xpath("//article//h1|//main//h1") + tree.xpath("//h1"):
-        text = _TRAILING_MARKS.sub("", _SPACES.sub(" ", heading.text_content()).strip())
+        text = _heading_text(heading)
         if text and usable(text) and text not in found:
             found.append(text)
     return found
+
+
+def _heading_text(element) -> str:
+    """A heading's text without a permalink mark, a leading or trailing date ("Wednesday, 09 January 2008
+    Headline": old templates put the date in the <h1>) and, when one of its parts is a domain, the site's
+    parts ("News & Observer | newsobserver.com | Headline": the <title> copied into the <h1>)."""
+    text = _without_dates(_TRAILING_MARKS.sub("", _SPACES.sub(" ", element.text_content()).strip()))
+    spans = _parts(text)
+    if len(spans) > 1 and any(_is_site(text[a:b]) for a, b in spans):
+        text = clean_title(text, None) or text
+    return text
 
 
 def _agree(a: str, b: str, dice: float = 0.6) -> bool:
@@ -350,6 +394,9 @@ def clean_title(title: str | None, site: str | None, page_title: str | None = No
     after_site = False
     if len(spans) >= 3 and all(_words(text(span)) <= 3 for span in spans[:-1]) and _words(text(spans[-1])) >= 4:
         spans = spans[-1:]  # "Channel 4 - News - Briton murdered in New Zealand": site and sections first
+    sites = [i for i, span in enumerate(spans[:-1]) if _is_site(text(span))]
+    if sites and all(_words(text(span)) <= SITE_TAIL_MAX_WORDS for span in spans[: sites[0]]):
+        spans = spans[sites[0]:]  # "News & Observer | newsobserver.com | Headline": the site's name before its domain
     while len(spans) > 1 and (fold(text(spans[0])) in known or _is_site(text(spans[0]))
                               or ("|" in first_separator and _words(text(spans[0])) <= 2)
                               or (after_site and _words(text(spans[0])) <= 2)):
@@ -365,6 +412,8 @@ def clean_title(title: str | None, site: str | None, page_title: str | None = No
             spans = spans[:-1]
         else:
             break
+    if len(spans) >= 3 and all(_words(text(span)) <= 2 for span in spans[:-1]) and _words(text(spans[-1])) >= 4:
+        spans = spans[-1:]  # "DNA - Money - Headline - Daily News & Analysis": the site tail cut, then the same
     return _without_dates(title[spans[0][0] : spans[-1][1]].strip()) or None
 
 
@@ -381,9 +430,17 @@ def _without_dates(title: str) -> str:
 def _without_site_prefix(title: str, known: set[str]) -> str:
     """"Site: Headline" -> "Headline" when Site is the page's site name or a domain (not "Trump: ...")."""
     head, colon, rest = title.partition(": ")
-    if colon and rest and (fold(head) in known or _DOMAIN.match(head.strip())) and _words(rest) >= 2:
+    if colon and rest and (fold(head) in known or _DOMAIN.match(head.strip()) or _DOMAIN_WORD.search(head)) \
+            and _words(rest) >= 2:
+        return rest.strip()  # "WDTN.com, News and Weather: Headline" too: a head naming a domain is the site's
+    if colon and head.endswith(" ") and _words(rest) >= 2 and _NAME_HEAD.match(head.strip()):
+        # "The Hindu Business Line : Headline": a space before the colon is a template's separator, and a
+        # head of capitalised words (not French "Coupe du monde : ...", whose space is typography) a name.
         return rest.strip()
     return title
+
+
+_NAME_HEAD = re.compile(r"^(?:[A-Z][\w.&'-]*|&)(?: (?:[A-Z][\w.&'-]*|&)){1,5}$")
 
 
 def _parts(title: str) -> list[tuple[int, int]]:
