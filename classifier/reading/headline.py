@@ -43,6 +43,8 @@ _TRAILING_MARKS = re.compile(r"\s*[\u00b6#\u2693]+$")  # a heading's permalink m
 _FROM_SITE = re.compile(r"\s+(?:\((?:from|via)\s[^()]{2,40}\)|on\s+(?:www\.)?[\w-]+\.(?:com|net|org|co\.uk|co|in|au|ca))$",
                         re.IGNORECASE)
 _DOMAIN_WORD = re.compile(r"\b[\w-]{2,}\.(?:com|net|org|co\.uk|com\.au|co\.in)\b", re.IGNORECASE)
+# "The Hindu Business Line : Headline": a site's name, capitalised words, before a spaced colon.
+_NAME_HEAD = re.compile(r"^(?:[A-Z][\w.&'-]*|&)(?: (?:[A-Z][\w.&'-]*|&)){1,5}$")
 _CJK = re.compile(r"[\u3000-\u9fff\uac00-\ud7af]")
 SITE_TAIL_MAX_WORDS = 4
 GENERIC_MAX_WORDS = 3  # a candidate this short is a site or section name when the page has a real headline
@@ -438,9 +440,6 @@ def _without_site_prefix(title: str, known: set[str]) -> str:
         # head of capitalised words (not French "Coupe du monde : ...", whose space is typography) a name.
         return rest.strip()
     return title
-
-
-_NAME_HEAD = re.compile(r"^(?:[A-Z][\w.&'-]*|&)(?: (?:[A-Z][\w.&'-]*|&)){1,5}$")
 
 
 def _parts(title: str) -> list[tuple[int, int]]:
