@@ -83,3 +83,22 @@ def test_site_parts_copied_into_the_h1_are_cut():
 ])
 def test_site_parts_of_page_titles_in_more_real_forms_are_cut(title, expected):
     assert clean_title(title, None) == expected
+
+
+def test_presslens_batch_gives_the_marked_headline_over_an_h1_that_is_the_section_name(tmp_path, tiny_checkpoint):
+    """The same rule through the door a user uses: `presslens batch --include-text` on a saved page."""
+    import json
+
+    from click.testing import CliRunner
+
+    from classifier.cli import main
+
+    page = _page("<title>coastline.com - Local Sports Wire</title>",
+                 f"<h1>Local Sports Wire</h1><div class='story-title'>{_HEADLINE}</div>")
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps({"id": "p1", "text": page}) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["batch", str(source), str(tmp_path / "out.jsonl"), "--include-text",
+                                       "--model", str(tiny_checkpoint), "--no-progress"])
+    assert result.exit_code == 0, result.output
+    record = json.loads((tmp_path / "out.jsonl").read_text(encoding="utf-8"))
+    assert record["article"]["title"] == _HEADLINE
